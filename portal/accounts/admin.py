@@ -1,0 +1,49 @@
+"""Admin for identities; a locked account is released here."""
+
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from portal.accounts.models import Agency, Officer, Team, User
+from portal.accounts.services import user_lock_release
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    list_display = ("username", "email", "first_name", "last_name", "is_active", "locked_at")
+    list_filter = ("is_active", "groups", ("locked_at", admin.EmptyFieldListFilter))
+    readonly_fields = ("locked_at", "lock_released_at", "last_login", "date_joined")
+    fieldsets = (
+        *DjangoUserAdmin.fieldsets,
+        (_("Lockout"), {"fields": ("locked_at", "lock_released_at")}),
+        (_("Preferences"), {"fields": ("time_zone",)}),
+    )
+    actions = ["release_lockout"]
+
+    @admin.action(description=_("Release lockout of selected users"))
+    def release_lockout(self, request, queryset):
+        released = 0
+        for user in queryset.filter(locked_at__isnull=False):
+            user_lock_release(user=user, actor=request.user, request=request)
+            released += 1
+        self.message_user(
+            request, _("%(n)d account(s) released.") % {"n": released}, messages.SUCCESS
+        )
+
+
+@admin.register(Agency)
+class AgencyAdmin(admin.ModelAdmin):
+    list_display = ("name", "country", "subdivision", "kind", "status")
+    search_fields = ("name",)
+
+
+@admin.register(Officer)
+class OfficerAdmin(admin.ModelAdmin):
+    list_display = ("user", "agency", "status", "verified_at")
+    list_filter = ("status",)
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "is_default")
+    filter_horizontal = ("members",)

@@ -1,0 +1,85 @@
+"""Roles and what each may do: the one permission matrix of the portal.
+
+Roles are Django groups. Object-level rules (which case a user may see) live with each
+domain's gate; this module answers "may a user with these roles do this kind of thing".
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(StrEnum):
+    RESPONDER = "responder"
+    LEGAL = "legal"
+    CHILD_SAFETY = "child_safety"
+    SUPERVISOR = "supervisor"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+    OFFICER = "officer"
+
+
+ROLE_LABELS = {
+    Role.RESPONDER: _("Responder"),
+    Role.LEGAL: _("Legal"),
+    Role.CHILD_SAFETY: _("Child-safety analyst"),
+    Role.SUPERVISOR: _("Supervisor"),
+    Role.AUDITOR: _("Auditor"),
+    Role.ADMIN: _("Administrator"),
+    Role.OFFICER: _("Law-enforcement officer"),
+}
+
+STAFF_ROLES = frozenset(
+    {Role.RESPONDER, Role.LEGAL, Role.CHILD_SAFETY, Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN}
+)
+
+
+class Capability(StrEnum):
+    """Coarse abilities; each maps to the roles that hold it in ``CAPABILITIES``."""
+
+    WORK_CASES = "work_cases"  # see the case queue, open cases of one's teams
+    INTAKE = "intake"  # record process that arrived by e-mail or fax
+    READ_AUDIT_LOG = "read_audit_log"
+    MANAGE_OFFICERS = "manage_officers"  # verify, suspend officers and agencies
+    OVERRIDE_DEADLINES = "override_deadlines"
+    SUBMIT_REQUESTS = "submit_requests"  # the officer portal and API
+    ADMINISTER = "administer"  # the Django admin, lockout release
+
+
+CAPABILITIES: dict[Capability, frozenset[Role]] = {
+    Capability.WORK_CASES: frozenset(
+        {Role.RESPONDER, Role.LEGAL, Role.CHILD_SAFETY, Role.SUPERVISOR, Role.AUDITOR}
+    ),
+    Capability.INTAKE: frozenset({Role.RESPONDER, Role.LEGAL, Role.SUPERVISOR}),
+    Capability.READ_AUDIT_LOG: frozenset({Role.AUDITOR, Role.SUPERVISOR}),
+    Capability.MANAGE_OFFICERS: frozenset({Role.SUPERVISOR, Role.ADMIN}),
+    Capability.OVERRIDE_DEADLINES: frozenset({Role.SUPERVISOR}),
+    Capability.SUBMIT_REQUESTS: frozenset({Role.OFFICER}),
+    Capability.ADMINISTER: frozenset({Role.ADMIN}),
+}
+
+
+def user_roles(user) -> frozenset[Role]:
+    """The user's roles, read once per request object and cached on it."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return frozenset()
+    cached = getattr(user, "_liaison_roles", None)
+    if cached is None:
+        names = set(user.groups.values_list("name", flat=True))
+        cached = frozenset(Role(n) for n in names if n in Role._value2member_map_)
+        user._liaison_roles = cached
+    return cached
+
+
+def has_role(user, *roles: Role) -> bool:
+    return bool(user_roles(user) & set(roles))
+
+
+def has_capability(user, capability: Capability) -> bool:
+    return bool(user_roles(user) & CAPABILITIES[capability])
+
+
+def is_staff_member(user) -> bool:
+    return bool(user_roles(user) & STAFF_ROLES)

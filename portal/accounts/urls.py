@@ -1,0 +1,14 @@
+from django.urls import path
+
+from portal.accounts import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("login/", views.login_view, name="login"),
+    path("verify/", views.verify_view, name="verify"),
+    path("enrol/", views.enrol_view, name="enrol"),
+    path("security/", views.security_view, name="security"),
+    path("security/backup-codes/", views.backup_codes_view, name="backup_codes"),
+    path("logout/", views.logout_view, name="logout"),
+]

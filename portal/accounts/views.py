@@ -1,0 +1,227 @@
+"""Sign-in in two steps (password, then a second factor), enrolment and the security page."""
+
+from __future__ import annotations
+
+import time
+
+from django.contrib import messages
+from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.forms import PasswordChangeForm
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods, require_POST
+from django_otp import login as otp_login
+from django_otp import user_has_device
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
+
+from portal.accounts.forms import EnrolForm, PasswordStepForm, SecondFactorForm
+from portal.accounts.middleware import AUTH_AT_KEY
+from portal.accounts.models import LoginFailure, User
+from portal.accounts.qr import otpauth_qr_svg
+from portal.accounts.services import (
+    backup_codes_generate,
+    login_failure_record,
+    second_factor_verify,
+    totp_device_confirm,
+    totp_device_start,
+    user_security_stamp_rotate,
+)
+from portal.audit.services import Outcome, access_event_record
+
+
+def _locked_message() -> str:
+    return _(
+        "This account is locked after repeated failed sign-in attempts. "
+        "Ask an administrator to release it."
+    )
+
+
+def _next_url(request: HttpRequest) -> str:
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return reverse("home")
+
+
+def _with_next(url_name: str, next_url: str) -> str:
+    url = reverse(url_name)
+    if next_url and next_url != reverse("home"):
+        from urllib.parse import urlencode
+
+        url += "?" + urlencode({"next": next_url})
+    return url
+
+
+@login_not_required
+@never_cache
+@sensitive_post_parameters("password")
+@require_http_methods(["GET", "POST"])
+def login_view(request: HttpRequest) -> HttpResponse:
+    """Step one: username and password. Success signs in without the second factor yet."""
+    if request.user.is_authenticated and request.user.is_verified():
+        return redirect(_next_url(request))
+    form = PasswordStepForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        username = form.cleaned_data["username"]
+        known = User.objects.filter(username=username).first()
+        if known is not None and known.is_locked:
+            access_event_record(
+                action="login_failed",
+                request=request,
+                actor=known,
+                outcome=Outcome.DENIED,
+                details={"reason": "locked"},
+            )
+            form.add_error(None, _locked_message())
+        else:
+            user = authenticate(request, username=username, password=form.cleaned_data["password"])
+            if user is None:
+                result = login_failure_record(
+                    user=known, username=username, kind=LoginFailure.Kind.PASSWORD, request=request
+                )
+                form.add_error(
+                    None,
+                    _locked_message() if result.locked else _("Wrong username or password."),
+                )
+            else:
+                login(request, user)
+                request.session[AUTH_AT_KEY] = time.time()
+                access_event_record(action="login", request=request, details={"step": "password"})
+                step = "accounts:verify" if user_has_device(user) else "accounts:enrol"
+                return HttpResponseRedirect(_with_next(step, _next_url(request)))
+    return render(
+        request, "accounts/login.html", {"form": form, "next": request.GET.get("next", "")}
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def verify_view(request: HttpRequest) -> HttpResponse:
+    """Step two: a TOTP code, a backup code, or a passkey."""
+    user = request.user
+    if user.is_verified():
+        return redirect(_next_url(request))
+    if not user_has_device(user):
+        return redirect("accounts:enrol")
+    form = SecondFactorForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = second_factor_verify(user=user, token=form.cleaned_data["token"])
+        if device is not None and not User.objects.filter(pk=user.pk, locked_at=None).exists():
+            device = None
+        if device is not None:
+            otp_login(request, device)
+            request.session.cycle_key()
+            access_event_record(
+                action="login",
+                request=request,
+                details={"step": "second_factor", "device": device._meta.model_name},
+            )
+            return redirect(_next_url(request))
+        result = login_failure_record(
+            user=user,
+            username=user.get_username(),
+            kind=LoginFailure.Kind.SECOND_FACTOR,
+            request=request,
+        )
+        if result.locked:
+            logout(request)
+            messages.error(request, _locked_message())
+            return redirect("accounts:login")
+        form.add_error("token", _("That code is not valid. Check the app and try again."))
+    has_passkey = WebAuthnCredential.objects.filter(user=user, confirmed=True).exists()
+    return render(
+        request,
+        "accounts/verify.html",
+        {"form": form, "next": request.GET.get("next", ""), "has_passkey": has_passkey},
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def enrol_view(request: HttpRequest) -> HttpResponse:
+    """First sign-in: add an authenticator app, then receive backup codes once."""
+    user = request.user
+    if user_has_device(user) and not user.is_verified():
+        return redirect("accounts:verify")
+    device = totp_device_start(user=user)
+    form = EnrolForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if totp_device_confirm(device=device, token=form.cleaned_data["token"], request=request):
+            device.refresh_from_db()
+            if not user.is_verified():
+                otp_login(request, device)
+                request.session.cycle_key()
+            codes = backup_codes_generate(user=user, request=request)
+            return render(
+                request,
+                "accounts/backup_codes.html",
+                {"codes": codes, "next": _next_url(request)},
+            )
+        form.add_error("token", _("That code does not match. Check the app's clock and retry."))
+    return render(
+        request,
+        "accounts/enrol.html",
+        {
+            "form": form,
+            "qr_svg": otpauth_qr_svg(device.config_url),
+            "secret": _base32_secret(device),
+            "next": request.GET.get("next", ""),
+        },
+    )
+
+
+def _base32_secret(device: TOTPDevice) -> str:
+    import base64
+
+    raw = base64.b32encode(device.bin_key).decode().rstrip("=")
+    return " ".join(raw[i : i + 4] for i in range(0, len(raw), 4))
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def security_view(request: HttpRequest) -> HttpResponse:
+    """The user's own security page: devices, backup codes, password."""
+    from django_otp import devices_for_user
+
+    password_form = PasswordChangeForm(request.user, request.POST or None)
+    if request.method == "POST" and password_form.is_valid():
+        password_form.save()
+        user_security_stamp_rotate(user=request.user, request=request)
+        access_event_record(action="password_changed", request=request, obj=request.user)
+        messages.success(request, _("Password changed. Your other sessions have been ended."))
+        return redirect("accounts:security")
+    devices = [d for d in devices_for_user(request.user, confirmed=True)]
+    backup_left = sum(d.codes.count() for d in devices if hasattr(d, "codes"))
+    return render(
+        request,
+        "accounts/security.html",
+        {"password_form": password_form, "devices": devices, "backup_left": backup_left},
+    )
+
+
+@never_cache
+@require_POST
+def backup_codes_view(request: HttpRequest) -> HttpResponse:
+    codes = backup_codes_generate(user=request.user, request=request)
+    user_security_stamp_rotate(user=request.user, request=request)
+    return render(
+        request, "accounts/backup_codes.html", {"codes": codes, "next": reverse("accounts:security")}
+    )
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        access_event_record(action="logout", request=request)
+    logout(request)
+    messages.info(request, _("You are signed out."))
+    return redirect("accounts:login")

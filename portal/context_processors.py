@@ -1,0 +1,44 @@
+"""What every page's shell needs: the navigation for the user's roles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from portal.accounts.roles import Capability, has_capability, user_roles
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    capability: Capability
+
+
+# One list; an entry shows when its URL exists and the user holds its capability.
+NAVIGATION = [
+    NavItem(_("Queue"), "cases:queue", Capability.WORK_CASES),
+    NavItem(_("New intake"), "cases:intake", Capability.INTAKE),
+    NavItem(_("My requests"), "officer:requests", Capability.SUBMIT_REQUESTS),
+    NavItem(_("Officers"), "officers:list", Capability.MANAGE_OFFICERS),
+    NavItem(_("Access log"), "audit:events", Capability.READ_AUDIT_LOG),
+    NavItem(_("Administration"), "admin:index", Capability.ADMINISTER),
+]
+
+
+def shell(request: HttpRequest) -> dict:
+    user = getattr(request, "user", None)
+    items = []
+    if user is not None and user.is_authenticated and user.is_verified():
+        for item in NAVIGATION:
+            if not has_capability(user, item.capability):
+                continue
+            try:
+                url = reverse(item.url_name)
+            except NoReverseMatch:
+                continue
+            items.append({"label": item.label, "url": url, "active": request.path.startswith(url)})
+    return {"nav_items": items, "user_roles": sorted(user_roles(user)) if user else []}

@@ -1,0 +1,54 @@
+"""Platform middleware: request ids and per-user time zones."""
+
+from __future__ import annotations
+
+import re
+import uuid
+import zoneinfo
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+
+from portal.net import client_ip_is_trusted_proxy
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+class RequestIdMiddleware:
+    """Give every request an id that ties log lines and access events together.
+
+    A proxy we trust may pass its own id in ``X-Request-ID``; anything else gets a fresh one.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        incoming = request.META.get("HTTP_X_REQUEST_ID", "")
+        if incoming and _REQUEST_ID.match(incoming) and client_ip_is_trusted_proxy(request):
+            request.request_id = incoming
+        else:
+            request.request_id = uuid.uuid4().hex
+        response = self.get_response(request)
+        response["X-Request-ID"] = request.request_id
+        return response
+
+
+class TimezoneMiddleware:
+    """Show times in the viewer's zone (their profile setting, else the business zone)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        name = getattr(request.user, "time_zone", "") or settings.LIAISON_BUSINESS_TIME_ZONE
+        try:
+            timezone.activate(zoneinfo.ZoneInfo(name))
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            timezone.activate(zoneinfo.ZoneInfo(settings.LIAISON_BUSINESS_TIME_ZONE))
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()

