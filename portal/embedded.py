@@ -22,7 +22,7 @@ def embedded_database(var_dir: Path) -> dict[str, Any]:
     global _server
     # pgserver keeps its inter-process lock in the runtime directory; name the one
     # platformdirs would fall back to, so it does not warn on every start.
-    runtime = Path(os.environ.setdefault("XDG_RUNTIME_DIR", f"/tmp/runtime-{os.getuid()}"))
+    runtime = Path(os.environ.setdefault("XDG_RUNTIME_DIR", f"/tmp/runtime-{os.getuid()}"))  # noqa: S108
     runtime.mkdir(mode=0o700, exist_ok=True)
     runtime.chmod(0o700)
     import pgserver

@@ -50,9 +50,13 @@ def admin_user(db):
 
 @pytest.fixture
 def officer_a(db):
-    return OfficerFactory(agency__name="Agency A Police", agency__email_domains=["a-pd.example.gov"])
+    return OfficerFactory(
+        agency__name="Agency A Police", agency__email_domains=["a-pd.example.gov"]
+    )
 
 
 @pytest.fixture
 def officer_b(db):
-    return OfficerFactory(agency__name="Agency B Police", agency__email_domains=["b-pd.example.gov"])
+    return OfficerFactory(
+        agency__name="Agency B Police", agency__email_domains=["b-pd.example.gov"]
+    )

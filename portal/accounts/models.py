@@ -70,6 +70,9 @@ class LoginFailure(models.Model):
     class Meta:
         indexes = [models.Index(fields=["user", "at"])]
 
+    def __str__(self) -> str:
+        return f"{self.kind} failure at {self.at:%Y-%m-%d %H:%M:%S}"
+
 
 class Agency(models.Model):
     """A law-enforcement agency whose officers may submit requests.
@@ -181,6 +184,9 @@ class BackupCode(models.Model):
     device = models.ForeignKey(BackupCodeDevice, on_delete=models.CASCADE, related_name="codes")
     salt = models.CharField(max_length=32)
     digest = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return "backup code (hashed)"
 
     @classmethod
     def for_code(cls, device: BackupCodeDevice, code: str) -> BackupCode:

@@ -83,9 +83,7 @@ def user_lock_release(*, user: User, actor: User, request: HttpRequest | None = 
             locked_at=None, lock_released_at=timezone.now()
         )
         if changed:
-            access_event_record(
-                action="lockout_released", request=request, actor=actor, obj=user
-            )
+            access_event_record(action="lockout_released", request=request, actor=actor, obj=user)
 
 
 def user_security_stamp_rotate(*, user: User, request: HttpRequest | None = None) -> None:
@@ -103,15 +101,11 @@ def totp_device_start(*, user: User) -> TOTPDevice:
     """An unconfirmed authenticator-app device for enrolment (reused while unconfirmed)."""
     device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
     if device is None:
-        device = TOTPDevice.objects.create(
-            user=user, name="Authenticator app", confirmed=False
-        )
+        device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
     return device
 
 
-def totp_device_confirm(
-    *, device: TOTPDevice, token: str, request: HttpRequest | None
-) -> bool:
+def totp_device_confirm(*, device: TOTPDevice, token: str, request: HttpRequest | None) -> bool:
     """Confirm an enrolment with the first code the app shows; ends the user's other sessions."""
     with transaction.atomic():
         device = TOTPDevice.objects.select_for_update().get(pk=device.pk)
@@ -120,9 +114,7 @@ def totp_device_confirm(
         device.confirmed = True
         device.save(update_fields=["confirmed"])
         user_security_stamp_rotate(user=device.user, request=request)
-        access_event_record(
-            action="otp_enrolled", request=request, actor=device.user, obj=device
-        )
+        access_event_record(action="otp_enrolled", request=request, actor=device.user, obj=device)
     return True
 
 
@@ -132,7 +124,9 @@ def totp_device_create_confirmed(*, user: User, name: str) -> TOTPDevice:
         device = TOTPDevice.objects.create(user=user, name=name, confirmed=True)
         user_security_stamp_rotate(user=user)
         access_event_record(
-            action="otp_enrolled", actor_label="manage.py enrol_totp", obj=device,
+            action="otp_enrolled",
+            actor_label="manage.py enrol_totp",
+            obj=device,
             details={"user": user.get_username()},
         )
     return device
@@ -171,9 +165,7 @@ def second_factor_verify(*, user: User, token: str):
         if token.isdigit() and len(token) == 6:
             devices = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True)
         else:
-            devices = BackupCodeDevice.objects.select_for_update().filter(
-                user=user, confirmed=True
-            )
+            devices = BackupCodeDevice.objects.select_for_update().filter(user=user, confirmed=True)
         for device in devices:
             if device.verify_token(token):
                 return device

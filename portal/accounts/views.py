@@ -214,7 +214,9 @@ def backup_codes_view(request: HttpRequest) -> HttpResponse:
     codes = backup_codes_generate(user=request.user, request=request)
     user_security_stamp_rotate(user=request.user, request=request)
     return render(
-        request, "accounts/backup_codes.html", {"codes": codes, "next": reverse("accounts:security")}
+        request,
+        "accounts/backup_codes.html",
+        {"codes": codes, "next": reverse("accounts:security")},
     )
 
 
