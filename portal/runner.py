@@ -1,0 +1,79 @@
+"""``make run``: the whole portal on embedded defaults, in one terminal.
+
+Migrates, loads the demo data, then runs the web server, a Celery worker and Celery beat as
+child processes until Ctrl-C. This process holds a handle on the embedded PostgreSQL for as
+long as it runs, so the database outlives restarts of any child.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+HOST = os.environ.get("LIAISON_HOST", "127.0.0.1")
+PORT = os.environ.get("LIAISON_PORT", "8000")
+
+
+def _children() -> list[tuple[str, list[str]]]:
+    python = sys.executable
+    celery = [python, "-m", "celery", "-A", "portal"]
+    return [
+        ("web", [python, "manage.py", "runserver", f"{HOST}:{PORT}", "--noreload"]),
+        ("worker", [*celery, "worker", "--loglevel=INFO", "--concurrency=2", "-n", "worker@%h"]),
+        ("beat", [*celery, "beat", "--loglevel=INFO", "--pidfile="]),
+    ]
+
+
+def main() -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    os.chdir(BASE_DIR)
+    import django
+
+    django.setup()  # starts (or attaches to) the embedded PostgreSQL and keeps the handle
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+    call_command("load_demo")
+
+    processes: list[tuple[str, subprocess.Popen]] = []
+    for name, command in _children():
+        processes.append((name, subprocess.Popen(command, cwd=BASE_DIR)))  # noqa: S603
+    print(f"\nLiaison is running at http://{HOST}:{PORT}/  (web, worker and beat). Ctrl-C stops.")
+    print("Passkeys need a secure context: use http://localhost:8000/ to try them.\n", flush=True)
+
+    stopping = False
+
+    def stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    exit_code = 0
+    while not stopping:
+        for name, process in processes:
+            if process.poll() is not None:
+                print(f"{name} exited with status {process.returncode}; stopping the rest.")
+                stopping = True
+                exit_code = 1
+        time.sleep(0.5)
+    for _, process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for _, process in processes:
+        try:
+            process.wait(timeout=max(deadline - time.monotonic(), 0.1))
+        except subprocess.TimeoutExpired:
+            process.kill()
+    print("Liaison stopped.")
+    return exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
