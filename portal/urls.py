@@ -5,6 +5,7 @@ from django.urls import include, path
 from django_otp.admin import OTPAdminSite
 
 from portal import views
+from portal.accounts import passkeys
 
 # The admin demands a verified second factor like everything else.
 admin.site.__class__ = OTPAdminSite
@@ -14,6 +15,17 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("portal.accounts.urls")),
+    # Our subclasses answer the two "complete" steps; the library serves the rest.
+    path(
+        "webauthn/authentication/complete/",
+        passkeys.PasskeyAuthenticationComplete.as_view(),
+        name="passkey-authentication-complete",
+    ),
+    path(
+        "webauthn/registration/complete/",
+        passkeys.PasskeyRegistrationComplete.as_view(),
+        name="passkey-registration-complete",
+    ),
     path("webauthn/", include("django_otp_webauthn.urls", namespace="otp_webauthn")),
     path("admin/", admin.site.urls),
 ]
