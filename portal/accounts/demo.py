@@ -17,7 +17,7 @@ from portal.accounts.models import Agency, Officer, Team, User
 from portal.accounts.roles import Role
 from portal.accounts.services import backup_codes_generate
 
-DEMO_PASSWORD = "liaison-demo-2026"
+DEMO_PASSWORD = "liaison-demo-2026"  # noqa: S105 - printed demo login, never production
 
 TEAMS = [
     ("default", "Legal response", True),
@@ -102,8 +102,11 @@ def load_demo(context: dict[str, Any]) -> None:
     for username, first, last, roles, team_slugs in STAFF:
         user, _ = User.objects.get_or_create(
             username=username,
-            defaults={"first_name": first, "last_name": last,
-                      "email": f"{username}@provider.example.com"},
+            defaults={
+                "first_name": first,
+                "last_name": last,
+                "email": f"{username}@provider.example.com",
+            },
         )
         if Role.ADMIN in roles:
             user.is_staff = user.is_superuser = True
@@ -133,6 +136,12 @@ def load_demo(context: dict[str, Any]) -> None:
         )
         officers.append(officer)
     context.update(
-        {"teams": teams, "staff": staff, "agencies": agencies, "officers": officers,
-         "logins": logins, "password": DEMO_PASSWORD}
+        {
+            "teams": teams,
+            "staff": staff,
+            "agencies": agencies,
+            "officers": officers,
+            "logins": logins,
+            "password": DEMO_PASSWORD,
+        }
     )

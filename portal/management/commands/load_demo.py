@@ -34,7 +34,7 @@ class Command(BaseCommand):
     def _print_logins(self, context: dict[str, Any]) -> None:
         out = self.stdout
         out.write("")
-        out.write("Demo logins (password for all: %s)" % context.get("password", "?"))
+        out.write(f"Demo logins (password for all: {context.get('password', '?')})")
         out.write("Second factor: a code from `oathtool --totp -b SECRET` (or any TOTP app")
         out.write("given the secret), or one of the single-use backup codes.")
         out.write("")
