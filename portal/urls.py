@@ -6,6 +6,7 @@ from django_otp.admin import OTPAdminSite
 
 from portal import views
 from portal.accounts import passkeys
+from portal.accounts import views as account_views
 
 # The admin demands a verified second factor like everything else.
 admin.site.__class__ = OTPAdminSite
@@ -27,5 +28,6 @@ urlpatterns = [
         name="passkey-registration-complete",
     ),
     path("webauthn/", include("django_otp_webauthn.urls", namespace="otp_webauthn")),
+    path("admin/login/", account_views.admin_login_view),  # sign-in goes through lockout
     path("admin/", admin.site.urls),
 ]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
@@ -50,6 +52,20 @@ def _next_url(request: HttpRequest) -> str:
     ):
         return candidate
     return reverse("home")
+
+
+def _second_factor_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """For pages under /accounts/ that change credentials: the middleware leaves /accounts/
+    open to half-signed-in users (they must reach verify and enrol), so without this a
+    password alone could mint backup codes and pass the second step with them."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.is_verified():
+            return redirect("accounts:verify")
+        return view(request, *args, **kwargs)
+
+    return wrapped
 
 
 def _with_next(url_name: str, next_url: str) -> str:
@@ -187,6 +203,7 @@ def _base32_secret(device: TOTPDevice) -> str:
 
 
 @never_cache
+@_second_factor_required
 @require_http_methods(["GET", "POST"])
 def security_view(request: HttpRequest) -> HttpResponse:
     """The user's own security page: devices, backup codes, password."""
@@ -209,6 +226,7 @@ def security_view(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
+@_second_factor_required
 @require_POST
 def backup_codes_view(request: HttpRequest) -> HttpResponse:
     codes = backup_codes_generate(user=request.user, request=request)
@@ -218,6 +236,22 @@ def backup_codes_view(request: HttpRequest) -> HttpResponse:
         "accounts/backup_codes.html",
         {"codes": codes, "next": reverse("accounts:security")},
     )
+
+
+@login_not_required
+@never_cache
+def admin_login_view(request: HttpRequest) -> HttpResponse:
+    """Stands in for the admin's own sign-in form, which checks passwords outside the
+    lockout count (an unlimited password-guessing oracle); everyone signs in here."""
+    from django.contrib import admin
+    from django.contrib.auth.views import redirect_to_login
+    from django.core.exceptions import PermissionDenied
+
+    if not request.user.is_authenticated:
+        return redirect_to_login(_next_url(request))
+    if admin.site.has_permission(request):
+        return redirect("admin:index")
+    raise PermissionDenied
 
 
 @require_POST
