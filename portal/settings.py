@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp_webauthn",
@@ -59,6 +60,7 @@ INSTALLED_APPS = [
     "portal",
     "portal.accounts",
     "portal.audit",
+    "portal.officers",
     "cases",
 ]
 
@@ -247,18 +249,59 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
 
 # --- REST API -------------------------------------------------------------------------------
+# The API authenticates with bearer tokens only (no session, so no CSRF exposure); errors are
+# RFC 9457 problem+json. Views subclass portal.api.views.ApiView (or ApiEndpointMixin).
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_AUTHENTICATION_CLASSES": [],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_AUTHENTICATION_CLASSES": ["portal.api.auth.BearerTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "portal.api.auth.HasTokenScope",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "portal.api.throttles.TokenRateThrottle",
+        "portal.api.throttles.PublicRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "token": env.str("LIAISON_API_TOKEN_RATE", default="120/min"),
+        "public": env.str("LIAISON_API_PUBLIC_RATE", default="60/min"),
+    },
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "EXCEPTION_HANDLER": "portal.api.exceptions.problem_exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "portal.api.pagination.StandardPagination",
     "PAGE_SIZE": 50,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Liaison law-enforcement API",
+    "DESCRIPTION": (
+        "Submit legal process, track it and download productions. Authenticate with "
+        "`Authorization: Bearer <token>`; tokens come from the officer portal. Errors are "
+        "RFC 9457 problem details (`application/problem+json`) with field-level `errors`. "
+        "Each token is rate-limited; a 429 carries `Retry-After`. Every call is logged."
+    ),
     "VERSION": "1.0.0",
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",  # served from our static files: no CDN
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "persistAuthorization": False},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "portal.api.schema.problem_responses",
+    ],
 }
+LIAISON_API_TOKEN_DAYS = env.int("LIAISON_API_TOKEN_DAYS", default=90)
+# Absolute links in e-mails (enrolment links) start with this.
+LIAISON_BASE_URL = env.str("LIAISON_BASE_URL", default="http://127.0.0.1:8000")
+LIAISON_ENROLMENT_LINK_HOURS = env.int("LIAISON_ENROLMENT_LINK_HOURS", default=72)
 
 # --- Audit ----------------------------------------------------------------------------------
 # Access events about cases are kept this long (years), then may be archived.

@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from portal.accounts.models import Agency, Officer, Team, User
+from portal.accounts.models import Agency, ApiToken, Officer, Team, User
 from portal.accounts.services import user_lock_release
 
 
@@ -47,3 +47,35 @@ class OfficerAdmin(admin.ModelAdmin):
 class TeamAdmin(admin.ModelAdmin):
     list_display = ("name", "slug", "is_default")
     filter_horizontal = ("members",)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens are issued in the officer portal or by ``manage.py issue_api_token`` (which
+    show the plaintext once); here they are only listed and revoked."""
+
+    list_display = ("name", "prefix", "user", "scopes", "expires_at", "revoked_at", "last_used_at")
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
+    search_fields = ("prefix", "user__username", "name")
+    readonly_fields = [f.name for f in ApiToken._meta.fields if f.name != "digest"]
+    exclude = ("digest",)
+    actions = ["revoke"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description=_("Revoke selected tokens"))
+    def revoke(self, request, queryset):
+        from portal.accounts.tokens import api_token_revoke
+
+        revoked = sum(
+            api_token_revoke(token=token, actor=request.user, request=request)
+            for token in queryset.filter(revoked_at__isnull=True)
+        )
+        self.message_user(request, _("%(n)d token(s) revoked.") % {"n": revoked}, messages.SUCCESS)

@@ -201,3 +201,52 @@ def normalise_backup_code(token: str) -> str:
     """Backup codes are shown as ``xxxxx-xxxxx``; accept them with or without the dash."""
     cleaned = "".join(ch for ch in token.lower() if ch.isalnum())
     return cleaned if len(cleaned) == 10 else ""
+
+
+class ApiToken(models.Model):
+    """A bearer token an officer's software uses to call the API.
+
+    Only a SHA-256 digest of the token is stored; the plaintext is shown once, when it is
+    issued (see ``docs/decisions`` on token hashing). ``prefix`` is a public, random handle:
+    it finds the row with one index lookup and names the token in lists and logs.
+    """
+
+    class Scope(models.TextChoices):
+        READ = "read", _("read: list and track requests")
+        SUBMIT = "submit", _("submit: file requests and act on them")
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(max_length=16, unique=True, editable=False)
+    digest = models.CharField(max_length=64, editable=False)
+    scopes = ArrayField(
+        models.CharField(max_length=16, choices=Scope.choices), verbose_name=_("scopes")
+    )
+    created_at = models.DateTimeField(_("created at"))
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    expires_at = models.DateTimeField(_("expires at"))
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(expires_at__gt=models.F("created_at")),
+                name="accounts_apitoken_expires_after_creation",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(scopes__len__gt=0), name="accounts_apitoken_has_scope"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} (lia_{self.prefix}_…)"
+
+    @property
+    def is_expired(self) -> bool:
+        from django.utils import timezone
+
+        return self.expires_at <= timezone.now()

@@ -1,0 +1,565 @@
+"""Agencies and officers: application, call-back verification, suspension, enrolment links.
+
+Forged police requests are a known attack, so an officer is trusted only after two checks
+by staff: the e-mail domain belongs to the agency, and the agency, called back on a number
+from an independent directory (``Agency.directory_phone``, never the applicant's), confirms
+the person. ``officer_access_refusal`` is the one rule deciding whether an officer may act
+now; the API token check and the officer portal both ask it on every request.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+import phonenumbers
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.core.validators import DomainNameValidator
+from django.db import transaction
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from portal.accounts.models import Agency, Officer, User, _new_security_stamp
+from portal.accounts.roles import Role
+from portal.audit.services import Outcome, access_event_record
+
+logger = logging.getLogger(__name__)
+
+NEW_OFFICER_DAYS = 30
+
+# --- The standing rule ----------------------------------------------------------------------
+
+REFUSAL_LABELS = {
+    "inactive": gettext_lazy("account inactive"),
+    "locked": gettext_lazy("account locked"),
+    "not_officer": gettext_lazy("not an officer"),
+    "officer_applied": gettext_lazy("officer not yet verified"),
+    "officer_rejected": gettext_lazy("officer application rejected"),
+    "officer_suspended": gettext_lazy("officer suspended"),
+    "agency_suspended": gettext_lazy("agency suspended"),
+}
+
+
+def officer_access_refusal(user: User) -> str | None:
+    """Why this user may not act as an officer right now (a ``REFUSAL_LABELS`` key), or None.
+
+    Read from the user object as loaded; callers load it fresh for each request.
+    """
+    if not user.is_active:
+        return "inactive"
+    if user.locked_at is not None:
+        return "locked"
+    officer = getattr(user, "officer", None) if hasattr(user, "officer") else None
+    if officer is None:
+        return "not_officer"
+    if officer.status != Officer.Status.VERIFIED:
+        return f"officer_{officer.status}"
+    if officer.agency.status != Agency.Status.ACTIVE:
+        return "agency_suspended"
+    return None
+
+
+# --- Normalising what people type -----------------------------------------------------------
+
+
+def domain_normalise(value: str) -> str:
+    """``@Sub.Example.GOV.`` -> ``sub.example.gov``; raise ValidationError if not a domain."""
+    domain = value.strip().lstrip("@").rstrip(".").lower()
+    DomainNameValidator(message=_("%(value)s is not a domain name.") % {"value": value})(domain)
+    return domain
+
+
+def email_domain(email: str) -> str:
+    return email.rsplit("@", 1)[-1].strip().rstrip(".").lower()
+
+
+def email_domain_matches(email: str, domains: list[str]) -> bool:
+    """The address is on one of the domains, or on a subdomain of one (``x.pd.example.gov``)."""
+    host = email_domain(email)
+    return any(host == d or host.endswith("." + d) for d in (d.lower() for d in domains))
+
+
+def phone_normalise(value: str, *, country: str = "") -> str:
+    """E.164 form of a phone number; a number without ``+`` is read in ``country``."""
+    try:
+        number = phonenumbers.parse(value, (country or "").upper() or None)
+    except phonenumbers.NumberParseException as exc:
+        raise ValidationError(_("Enter a phone number, e.g. +1 202 555 0100.")) from exc
+    if not phonenumbers.is_valid_number(number):
+        raise ValidationError(_("This is not a valid phone number."))
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+# --- Agencies -------------------------------------------------------------------------------
+
+
+def agency_create(
+    *,
+    name: str,
+    country: str,
+    domains: list[str],
+    subdivision: str = "",
+    kind: str = Agency.Kind.LOCAL,
+    directory_phone: str = "",
+    actor: User | None = None,
+    actor_label: str = "",
+    request: HttpRequest | None = None,
+) -> Agency:
+    """Register an agency with its verified e-mail domains and its directory phone number."""
+    country = country.strip().upper()
+    agency = Agency(
+        name=name.strip(),
+        country=country,
+        subdivision=subdivision.strip().upper(),
+        kind=kind,
+        email_domains=sorted({domain_normalise(d) for d in domains}),
+        directory_phone=phone_normalise(directory_phone, country=country)
+        if directory_phone
+        else "",
+    )
+    if len(country) != 2 or not country.isalpha():
+        raise ValidationError({"country": _("Use a two-letter ISO 3166-1 code, e.g. US.")})
+    if agency.subdivision and not agency.subdivision.startswith(country + "-"):
+        raise ValidationError(
+            {"subdivision": _("Use an ISO 3166-2 code of %(c)s, e.g. %(c)s-CA.") % {"c": country}}
+        )
+    if not agency.email_domains:
+        raise ValidationError({"email_domains": _("An agency needs at least one domain.")})
+    with transaction.atomic():
+        agency.full_clean()
+        agency.save()
+        access_event_record(
+            action="agency_created",
+            request=request,
+            actor=actor,
+            actor_label=actor_label,
+            obj=agency,
+            details={"name": agency.name, "domains": agency.email_domains},
+        )
+    return agency
+
+
+def _end_sessions(users) -> None:
+    """A new security stamp ends every session of each user (see ``User``)."""
+    for user in users:
+        User.objects.filter(pk=user.pk).update(security_stamp=_new_security_stamp())
+
+
+def agency_suspend(
+    *, agency: Agency, actor: User, reason: str, request: HttpRequest | None = None
+) -> bool:
+    """Suspend an agency: its officers' tokens stop at once and their sessions end."""
+    with transaction.atomic():
+        changed = Agency.objects.filter(pk=agency.pk, status=Agency.Status.ACTIVE).update(
+            status=Agency.Status.SUSPENDED
+        )
+        if changed:
+            agency.status = Agency.Status.SUSPENDED
+            _end_sessions(User.objects.filter(officer__agency=agency))
+            access_event_record(
+                action="agency_suspended",
+                request=request,
+                actor=actor,
+                obj=agency,
+                details={"reason": reason},
+            )
+    return changed == 1
+
+
+def agency_reinstate(
+    *, agency: Agency, actor: User, reason: str, request: HttpRequest | None = None
+) -> bool:
+    with transaction.atomic():
+        changed = Agency.objects.filter(pk=agency.pk, status=Agency.Status.SUSPENDED).update(
+            status=Agency.Status.ACTIVE
+        )
+        if changed:
+            agency.status = Agency.Status.ACTIVE
+            access_event_record(
+                action="agency_reinstated",
+                request=request,
+                actor=actor,
+                obj=agency,
+                details={"reason": reason},
+            )
+    return changed == 1
+
+
+# --- Officers -------------------------------------------------------------------------------
+
+
+def _send(*, to: str, template: str, context: dict) -> None:
+    """Send a plain-text e-mail after the change is committed; a mail outage must not undo it
+    (staff can send a new enrolment link)."""
+    subject = render_to_string(f"officers/email/{template}_subject.txt", context).strip()
+    body = render_to_string(f"officers/email/{template}.txt", context)
+    try:
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [to])
+    except Exception:  # pragma: no cover - depends on the mail server
+        logger.exception("could not send %s e-mail", template)
+
+
+def officer_apply(
+    *,
+    first_name: str,
+    last_name: str,
+    agency: Agency,
+    badge_number: str,
+    email: str,
+    phone: str,
+    request: HttpRequest | None = None,
+) -> Officer | None:
+    """Record an application: an inactive user without a role, and an officer ``applied``.
+
+    The domain must match the agency's (the form says so field by field before this runs).
+    An address that already has an account gets an e-mail saying so instead, and the page
+    answers the same either way, so the form does not reveal who has an account.
+    """
+    email = email.strip().lower()
+    if agency.status != Agency.Status.ACTIVE:
+        raise ValidationError({"agency": _("This agency is not accepting applications.")})
+    if not email_domain_matches(email, agency.email_domains):
+        raise ValidationError({"email": _("This address is not on a domain of the agency.")})
+    phone = phone_normalise(phone, country=agency.country)
+    context = {"first_name": first_name, "agency": agency.name}
+    if (
+        User.objects.filter(email__iexact=email).exists()
+        or User.objects.filter(username=email).exists()
+    ):
+        access_event_record(
+            action="officer_applied",
+            request=request,
+            actor_label=email,
+            outcome=Outcome.DENIED,
+            details={"reason": "email_taken", "agency": agency.name},
+        )
+        _send(to=email, template="application_duplicate", context=context)
+        return None
+    with transaction.atomic():
+        user = User(
+            username=email,
+            email=email,
+            first_name=first_name.strip(),
+            last_name=last_name.strip(),
+            is_active=False,
+        )
+        user.set_unusable_password()
+        user.full_clean()
+        user.save()
+        officer = Officer(
+            user=user,
+            agency=agency,
+            badge_number=badge_number.strip(),
+            phone=phone,
+            status=Officer.Status.APPLIED,
+        )
+        officer.full_clean()
+        officer.save()
+        access_event_record(
+            action="officer_applied",
+            request=request,
+            actor_label=email,
+            obj=officer,
+            details={"agency": agency.name},
+        )
+    _send(to=email, template="application_received", context=context)
+    return officer
+
+
+def _make_officer_user_active(user: User) -> None:
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+    user.groups.add(Group.objects.get(name=Role.OFFICER))
+
+
+def officer_approve(
+    *, officer: Officer, actor: User, note: str, request: HttpRequest | None = None
+) -> bool:
+    """Staff confirmed the officer by calling the agency's directory number: activate the
+    account, give it the officer role, and e-mail a one-time enrolment link."""
+    if not officer.agency.directory_phone:
+        raise ValidationError(
+            _("The agency has no directory phone number to call back. Add one first.")
+        )
+    if not note.strip():
+        raise ValidationError({"note": _("Record whom you called and what they confirmed.")})
+    with transaction.atomic():
+        now = timezone.now()
+        changed = Officer.objects.filter(pk=officer.pk, status=Officer.Status.APPLIED).update(
+            status=Officer.Status.VERIFIED,
+            verified_at=now,
+            verified_by=actor,
+            verification_note=note.strip(),
+        )
+        if not changed:
+            return False
+        officer.refresh_from_db()
+        _make_officer_user_active(officer.user)
+        access_event_record(
+            action="officer_verified",
+            request=request,
+            actor=actor,
+            obj=officer,
+            details={"called": officer.agency.directory_phone, "note": note.strip()[:500]},
+        )
+    officer_enrolment_link_send(officer=officer, actor=actor, request=request, audit=False)
+    return True
+
+
+def officer_reject(
+    *, officer: Officer, actor: User, note: str, request: HttpRequest | None = None
+) -> bool:
+    if not note.strip():
+        raise ValidationError({"note": _("Say why the application is rejected.")})
+    with transaction.atomic():
+        changed = Officer.objects.filter(pk=officer.pk, status=Officer.Status.APPLIED).update(
+            status=Officer.Status.REJECTED, verification_note=note.strip()
+        )
+        if changed:
+            officer.refresh_from_db()
+            access_event_record(
+                action="officer_rejected",
+                request=request,
+                actor=actor,
+                obj=officer,
+                details={"note": note.strip()[:500]},
+            )
+    return changed == 1
+
+
+def officer_suspend(
+    *, officer: Officer, actor: User, reason: str, request: HttpRequest | None = None
+) -> bool:
+    """Suspend a verified officer: tokens stop at the next request, sessions end now.
+
+    Tokens are not revoked, so a reinstatement restores them; revoke them as well when the
+    officer's credentials may be in other hands.
+    """
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why.")})
+    with transaction.atomic():
+        changed = Officer.objects.filter(pk=officer.pk, status=Officer.Status.VERIFIED).update(
+            status=Officer.Status.SUSPENDED
+        )
+        if changed:
+            officer.status = Officer.Status.SUSPENDED
+            _end_sessions([officer.user])
+            access_event_record(
+                action="officer_suspended",
+                request=request,
+                actor=actor,
+                obj=officer,
+                details={"reason": reason.strip()[:500]},
+            )
+    return changed == 1
+
+
+def officer_reinstate(
+    *, officer: Officer, actor: User, reason: str, request: HttpRequest | None = None
+) -> bool:
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why.")})
+    with transaction.atomic():
+        changed = Officer.objects.filter(pk=officer.pk, status=Officer.Status.SUSPENDED).update(
+            status=Officer.Status.VERIFIED
+        )
+        if changed:
+            officer.status = Officer.Status.VERIFIED
+            access_event_record(
+                action="officer_reinstated",
+                request=request,
+                actor=actor,
+                obj=officer,
+                details={"reason": reason.strip()[:500]},
+            )
+    return changed == 1
+
+
+def officer_create_verified(
+    *,
+    email: str,
+    agency: Agency,
+    first_name: str = "",
+    last_name: str = "",
+    badge_number: str = "",
+    actor_label: str,
+) -> Officer:
+    """Bulk onboarding by an operator who has verified the officer out of band."""
+    email = email.strip().lower()
+    if not email_domain_matches(email, agency.email_domains):
+        raise ValidationError(
+            {
+                "email": _("%(email)s is not on a domain of %(agency)s (%(domains)s).")
+                % {"email": email, "agency": agency, "domains": ", ".join(agency.email_domains)}
+            }
+        )
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError({"email": _("An account with this address exists.")})
+    with transaction.atomic():
+        user = User(username=email, email=email, first_name=first_name, last_name=last_name)
+        user.set_unusable_password()
+        user.full_clean()
+        user.save()
+        user.groups.add(Group.objects.get(name=Role.OFFICER))
+        officer = Officer(
+            user=user,
+            agency=agency,
+            badge_number=badge_number,
+            status=Officer.Status.VERIFIED,
+            verified_at=timezone.now(),
+            verification_note=_("Verified out of band by the operator (%(how)s).")
+            % {"how": actor_label},
+        )
+        officer.full_clean()
+        officer.save()
+        access_event_record(
+            action="officer_verified",
+            actor_label=actor_label,
+            obj=officer,
+            details={"agency": agency.name, "user": email},
+        )
+    return officer
+
+
+# --- One-time enrolment links ---------------------------------------------------------------
+
+_ENROLMENT_SALT = "portal.accounts.onboarding.enrolment"
+
+
+def _account_state(user: User) -> str:
+    """Changes when the password is set or the user signs in, which spends the link."""
+    return salted_hmac(
+        _ENROLMENT_SALT,
+        f"{user.pk}:{user.password}:{user.security_stamp}:{user.last_login}",
+        algorithm="sha256",
+    ).hexdigest()[:32]
+
+
+def enrolment_token_make(user: User) -> str:
+    return signing.dumps({"u": user.pk, "s": _account_state(user)}, salt=_ENROLMENT_SALT)
+
+
+def enrolment_token_user(token: str) -> User | None:
+    """The officer a link was made for, if it is authentic, unexpired and unspent."""
+    max_age = timedelta(hours=settings.LIAISON_ENROLMENT_LINK_HOURS)
+    try:
+        data = signing.loads(token, salt=_ENROLMENT_SALT, max_age=max_age)
+    except signing.BadSignature:
+        return None
+    user = User.objects.select_related("officer__agency").filter(pk=data.get("u")).first()
+    if user is None or data.get("s") != _account_state(user):
+        return None
+    if officer_access_refusal(user) is not None:
+        return None
+    return user
+
+
+def enrolment_link(user: User) -> str:
+    path = reverse("officer:enrol", args=[enrolment_token_make(user)])
+    return settings.LIAISON_BASE_URL.rstrip("/") + path
+
+
+def officer_enrolment_link_send(
+    *,
+    officer: Officer,
+    actor: User | None = None,
+    request: HttpRequest | None = None,
+    audit: bool = True,
+) -> str:
+    """E-mail the officer a fresh one-time link to set a password and enrol 2FA."""
+    link = enrolment_link(officer.user)
+    if audit:
+        access_event_record(action="enrolment_link_sent", request=request, actor=actor, obj=officer)
+    _send(
+        to=officer.user.email,
+        template="enrolment_link",
+        context={
+            "first_name": officer.user.first_name,
+            "agency": officer.agency.name,
+            "link": link,
+            "hours": settings.LIAISON_ENROLMENT_LINK_HOURS,
+        },
+    )
+    return link
+
+
+def officer_password_set_from_link(
+    *, user: User, password: str, request: HttpRequest | None = None
+) -> None:
+    """Set the first password through an enrolment link; the link is spent by this."""
+    with transaction.atomic():
+        user.set_password(password)
+        user.security_stamp = _new_security_stamp()
+        user.save(update_fields=["password", "security_stamp"])
+        access_event_record(action="password_set", request=request, actor=user, obj=user)
+
+
+# --- Risk signals ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RiskSignal:
+    """One reason to look twice at a request, shown to staff on the case page."""
+
+    code: str
+    label: str
+    severity: str  # "info", "warn" or "danger", the badge classes of the UI
+
+
+def officer_risk_signals(
+    officer: Officer,
+    *,
+    agency_prior_requests: int | None = None,
+    officer_prior_requests: int | None = None,
+    emergency: bool = False,
+) -> list[RiskSignal]:
+    """What staff should know about the sender before acting on a request.
+
+    The request counts are passed in by the caller (the cases app counts requests), so this
+    module knows nothing of cases; ``None`` means "not counted" and gives no signal.
+    """
+    signals: list[RiskSignal] = []
+    refusal = officer_access_refusal(officer.user)
+    if refusal is not None:
+        signals.append(RiskSignal("standing", str(REFUSAL_LABELS[refusal]).capitalize(), "danger"))
+    since = officer.verified_at or officer.created_at
+    if since is not None and timezone.now() - since < timedelta(days=NEW_OFFICER_DAYS):
+        signals.append(
+            RiskSignal(
+                "new_officer",
+                _("New officer: verified less than %(n)d days ago") % {"n": NEW_OFFICER_DAYS},
+                "warn",
+            )
+        )
+    if not email_domain_matches(officer.user.email, officer.agency.email_domains):
+        signals.append(
+            RiskSignal(
+                "domain_mismatch",
+                _("E-mail domain %(d)s is not one of the agency's")
+                % {"d": email_domain(officer.user.email)},
+                "danger",
+            )
+        )
+    if agency_prior_requests == 0:
+        signals.append(
+            RiskSignal("first_agency_request", _("First request from this agency"), "warn")
+        )
+    if emergency and officer_prior_requests == 0:
+        signals.append(
+            RiskSignal(
+                "emergency_new_sender",
+                _("Emergency request from an officer never seen before"),
+                "danger",
+            )
+        )
+    return signals

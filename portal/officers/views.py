@@ -1,0 +1,143 @@
+"""The officer portal (``/officer/``), the public application and the enrolment link."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.forms import SetPasswordForm
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods, require_POST
+
+from portal.accounts.middleware import AUTH_AT_KEY
+from portal.accounts.onboarding import (
+    REFUSAL_LABELS,
+    enrolment_token_user,
+    officer_access_refusal,
+    officer_apply,
+    officer_password_set_from_link,
+)
+from portal.accounts.roles import Role, has_role
+from portal.accounts.tokens import api_token_issue, api_token_revoke, api_tokens_of_user
+from portal.audit.services import Outcome, access_event_record
+from portal.officers.forms import ApplicationForm, TokenCreateForm
+from portal.officers.selectors import api_token_get_for_owner
+
+
+def officer_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Officer pages: 404 for anyone without the officer role; an explanation (403) for an
+    officer who may not act now (suspended officer or agency)."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not has_role(request.user, Role.OFFICER):
+            raise Http404
+        refusal = officer_access_refusal(request.user)
+        if refusal is not None:
+            return render(
+                request,
+                "officer/refused.html",
+                {"reason": REFUSAL_LABELS[refusal]},
+                status=403,
+            )
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+@officer_required
+def requests_view(request: HttpRequest) -> HttpResponse:
+    """The officer's landing page. The requests list arrives with the cases app's officer
+    pages; until then it says where requests will appear."""
+    return render(request, "officer/requests.html", {"officer": request.user.officer})
+
+
+@never_cache
+@officer_required
+@require_http_methods(["GET", "POST"])
+def tokens_view(request: HttpRequest) -> HttpResponse:
+    """List, create and revoke one's own API tokens. A new token is shown once, on the
+    answer to the POST that made it; it is never stored or shown again."""
+    form = TokenCreateForm(request.POST or None)
+    issued = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            issued = api_token_issue(
+                user=request.user,
+                name=form.cleaned_data["name"],
+                scopes=form.cleaned_data["scopes"],
+                days=form.cleaned_data["days"],
+                actor=request.user,
+                request=request,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            form = TokenCreateForm()
+    return render(
+        request,
+        "officer/tokens.html",
+        {"form": form, "issued": issued, "tokens": api_tokens_of_user(request.user)},
+    )
+
+
+@officer_required
+@require_POST
+def token_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
+    token = api_token_get_for_owner(request.user, pk)
+    if api_token_revoke(token=token, actor=request.user, request=request):
+        messages.success(request, _("Token %(name)s revoked.") % {"name": token.name})
+    return redirect("officer:tokens")
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def apply_view(request: HttpRequest) -> HttpResponse:
+    """Public: an officer asks for an account. Staff verify it by calling the agency back."""
+    form = ApplicationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            officer_apply(request=request, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            return redirect("officer:apply_done")
+    return render(request, "officer/apply.html", {"form": form})
+
+
+@login_not_required
+def apply_done_view(request: HttpRequest) -> HttpResponse:
+    return render(request, "officer/apply_done.html")
+
+
+@login_not_required
+@never_cache
+@sensitive_post_parameters("new_password1", "new_password2")
+@require_http_methods(["GET", "POST"])
+def enrol_view(request: HttpRequest, token: str) -> HttpResponse:
+    """A verified officer's one-time link: set a password, then the usual 2FA enrolment."""
+    user = enrolment_token_user(token)
+    if user is None:
+        access_event_record(
+            action="enrolment_link_refused", request=request, outcome=Outcome.DENIED
+        )
+        return render(request, "officer/enrol_invalid.html", status=400)
+    form = SetPasswordForm(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        officer_password_set_from_link(
+            user=user, password=form.cleaned_data["new_password1"], request=request
+        )
+        login(request, user)
+        request.session[AUTH_AT_KEY] = time.time()
+        access_event_record(action="login", request=request, details={"step": "enrolment_link"})
+        return redirect("accounts:enrol")
+    return render(request, "officer/enrol.html", {"form": form, "user_shown": user})
