@@ -200,11 +200,18 @@ USE_TZ = True
 TIME_ZONE = "UTC"
 # Where the legal team works: business-day rules and default display zone.
 LIAISON_BUSINESS_TIME_ZONE = env.str("LIAISON_BUSINESS_TIME_ZONE", default="UTC")
+# Internal SLAs of the deadline rules: single keys over cases/rules.py DEFAULT_SLAS (listed in
+# docs/deadlines.md), e.g. LIAISON_DEADLINE_SLAS='{"subpoena_days": 10}'.
+LIAISON_DEADLINE_SLAS: dict[str, int] = env.json("LIAISON_DEADLINE_SLAS", default={})
+# Days that do not count as business days (ISO dates), besides Saturdays and Sundays.
+LIAISON_BUSINESS_HOLIDAYS = env.list("LIAISON_BUSINESS_HOLIDAYS", default=[])
 
 # --- Static and uploaded files -------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+# Largest legal-process document or case attachment accepted (bytes).
+LIAISON_UPLOAD_MAX_BYTES = env.int("LIAISON_UPLOAD_MAX_BYTES", default=25 * 1024 * 1024)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

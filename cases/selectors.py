@@ -1,0 +1,367 @@
+"""Reads of the cases domain, every one taking the user; the ONE gate for cases.
+
+``cases_visible_to(user, action)`` is the whole access rule for cases; every other read
+starts from it and ``case_get_for_user`` is how a view fetches one case. A case that does
+not exist and one the user may not see both raise ``CaseNotFound`` (a 404), so a
+reference reveals nothing. Who sees what (STYLE.md personas):
+- responders and legal: request cases (``LR-``) of their teams;
+- child-safety analysts: child-safety cases (``CS-``) of their teams;
+- supervisors and auditors: every case of their teams;
+- officers (verified, agency active): requests of their own agency, nothing else;
+- anyone else (admins as such, other teams): nothing.
+Actions narrow it: ``work`` (assign, notes, transitions) drops auditors and officers,
+``supervise`` (team change, deadline override) keeps supervisors only.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any, ParamSpec, TypeVar
+
+from django.contrib.postgres.search import SearchQuery
+from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+
+from cases.errors import CaseNotFound
+from cases.models import (
+    OPEN_STATUSES,
+    Approval,
+    Case,
+    CaseType,
+    Deadline,
+    DeadlineStatus,
+    Target,
+    TimelineEvent,
+)
+from cases.targets import target_guess_kind, target_normalise
+from portal.accounts.models import Agency, Officer
+from portal.accounts.roles import Role, user_roles
+from portal.audit.services import Outcome, access_event_record
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class CaseAction(StrEnum):
+    VIEW = "view"
+    WORK = "work"
+    SUPERVISE = "supervise"
+
+
+class QueueTab(StrEnum):
+    ALL = "all"
+    MINE = "mine"
+    UNASSIGNED = "unassigned"
+    EMERGENCY = "emergency"
+    DUE_SOON = "due_48h"
+    OVERDUE = "overdue"
+
+
+DUE_SOON = timedelta(hours=48)
+
+
+def user_team_ids(user: Any) -> list[int]:
+    """The user's team ids, read once per user object (a request) and cached on it."""
+    cached = getattr(user, "_liaison_team_ids", None)
+    if cached is None:
+        cached = sorted(user.teams.values_list("pk", flat=True)) if user.pk else []
+        user._liaison_team_ids = cached
+    return cached
+
+
+def _officer_agency_id(user: Any) -> int | None:
+    officer = Officer.objects.filter(user=user).select_related("agency").first()
+    if officer is None:
+        return None
+    if officer.status != Officer.Status.VERIFIED:
+        return None
+    if officer.agency.status != Agency.Status.ACTIVE:
+        return None
+    return officer.agency_id
+
+
+def _visibility(user: Any, action: CaseAction) -> Q | None:
+    """The rows ``user`` may act on with ``action``, as one Q; None: nothing at all."""
+    roles = user_roles(user)
+    if not roles:
+        return None
+    teams = user_team_ids(user)
+    parts: list[Q] = []
+    if teams and Role.SUPERVISOR in roles:
+        parts.append(Q(team_id__in=teams))
+    if teams and Role.AUDITOR in roles and action == CaseAction.VIEW:
+        parts.append(Q(team_id__in=teams))
+    if teams and roles & {Role.RESPONDER, Role.LEGAL} and action != CaseAction.SUPERVISE:
+        parts.append(Q(team_id__in=teams, case_type=CaseType.REQUEST))
+    if teams and Role.CHILD_SAFETY in roles and action != CaseAction.SUPERVISE:
+        parts.append(Q(team_id__in=teams, case_type=CaseType.CHILD_SAFETY))
+    if Role.OFFICER in roles and action == CaseAction.VIEW:
+        agency_id = _officer_agency_id(user)
+        if agency_id is not None:
+            parts.append(Q(agency_id=agency_id, case_type=CaseType.REQUEST))
+    if not parts:
+        return None
+    combined = parts[0]
+    for part in parts[1:]:
+        combined |= part
+    return combined
+
+
+def cases_visible_to(user: Any, action: CaseAction = CaseAction.VIEW) -> QuerySet[Case]:
+    """Every case ``user`` may act on with ``action``; the one access rule for cases."""
+    condition = _visibility(user, action)
+    if condition is None:
+        return Case.objects.none()
+    return Case.objects.filter(condition)
+
+
+def case_get_for_user(
+    user: Any,
+    reference: str,
+    *,
+    action: CaseAction = CaseAction.VIEW,
+    request: HttpRequest | None = None,
+) -> Case:
+    """The case with ``reference`` if ``user`` may act on it, else ``CaseNotFound`` (404).
+
+    A refusal is written to the access log (someone probing references shows up there);
+    the caller logs the successful read with what it shows.
+    """
+    case = (
+        cases_visible_to(user, action)
+        .select_related("team", "assignee", "agency", "submitting_officer__user")
+        .filter(reference=(reference or "").strip().upper())
+        .first()
+    )
+    if case is None:
+        _denied(user, request, action, reference=reference)
+        raise CaseNotFound
+    return case
+
+
+def case_check(
+    user: Any,
+    case_id: int,
+    action: CaseAction,
+    *,
+    request: HttpRequest | None = None,
+    lock: bool = False,
+) -> Case:
+    """Re-check access inside a service's transaction (the row may have moved teams)."""
+    queryset = cases_visible_to(user, action).filter(pk=case_id)
+    if lock:
+        queryset = queryset.select_for_update(of=("self",))
+    case = queryset.first()
+    if case is None:
+        raise CaseNotFound(
+            denial={"user": user, "request": request, "action": action, "case_id": case_id}
+        )
+    return case
+
+
+def denials_logged(service: Callable[P, R]) -> Callable[P, R]:
+    """Decorate a service so a ``CaseNotFound`` from its gate check is written to the access
+    log after its transaction has rolled back (inside it, the entry would vanish too)."""
+
+    @functools.wraps(service)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return service(*args, **kwargs)
+        except CaseNotFound as exc:
+            if exc.denial and not getattr(exc, "logged", False):
+                denial = dict(exc.denial)
+                _denied(denial.pop("user"), denial.pop("request"), denial.pop("action"), **denial)
+                exc.logged = True  # type: ignore[attr-defined]
+            raise
+
+    return wrapper
+
+
+def _denied(user: Any, request: HttpRequest | None, action: str, **details: Any) -> None:
+    authenticated = getattr(user, "is_authenticated", False)
+    access_event_record(
+        action=f"case_{action}",
+        request=request,
+        actor=user if authenticated else None,
+        actor_label="" if authenticated else "anonymous",
+        object_type="cases.case",
+        outcome=Outcome.DENIED,
+        details={k: str(v)[:40] for k, v in details.items()},
+    )
+
+
+# --- queue ----------------------------------------------------------------------------------
+
+
+def case_queue(
+    user: Any,
+    tab: QueueTab | str = QueueTab.ALL,
+    *,
+    now: datetime | None = None,
+    team_id: int | None = None,
+) -> QuerySet[Case]:
+    """Open cases for one queue tab, nearest deadline first (no deadline last).
+
+    Each tab repeats the open-status condition, so PostgreSQL can walk the matching partial
+    index (``cases_case_queue*``) in ``next_due_at`` order and stop at the page size.
+    """
+    now = now or timezone.now()
+    queryset = cases_visible_to(user).filter(status__in=OPEN_STATUSES)
+    if team_id is not None:
+        queryset = queryset.filter(team_id=team_id)
+    tab = QueueTab(tab)
+    if tab == QueueTab.MINE:
+        queryset = queryset.filter(assignee=user)
+    elif tab == QueueTab.UNASSIGNED:
+        queryset = queryset.filter(assignee__isnull=True)
+    elif tab == QueueTab.EMERGENCY:
+        queryset = queryset.filter(emergency=True)
+    elif tab == QueueTab.DUE_SOON:
+        queryset = queryset.filter(next_due_at__gte=now, next_due_at__lt=now + DUE_SOON)
+    elif tab == QueueTab.OVERDUE:
+        queryset = queryset.filter(next_due_at__lt=now)
+    return queryset.select_related("team", "assignee", "agency").order_by("next_due_at", "pk")
+
+
+def case_queue_counts(user: Any, *, now: datetime | None = None) -> dict[str, int]:
+    """How many cases each tab holds (for the tab badges)."""
+    now = now or timezone.now()
+    return {tab.value: case_queue(user, tab, now=now).count() for tab in QueueTab}
+
+
+# --- search ---------------------------------------------------------------------------------
+
+
+def case_search(
+    user: Any,
+    query: str = "",
+    *,
+    status: str = "",
+    agency_id: int | None = None,
+    open_only: bool = False,
+) -> QuerySet[Case]:
+    """Visible cases matching a free-text query and filters, nearest deadline first.
+
+    The query matches a reference substring (trigram index), or the full-text document of
+    reference, agency name and targets (GIN on ``search_vector``), or a target exactly.
+    """
+    queryset = cases_visible_to(user)
+    if status:
+        queryset = queryset.filter(status=status)
+    if open_only:
+        queryset = queryset.filter(status__in=OPEN_STATUSES)
+    if agency_id is not None:
+        queryset = queryset.filter(agency_id=agency_id)
+    text = (query or "").strip()
+    if text:
+        condition = Q(reference__contains=text.upper()) | Q(
+            search_vector=SearchQuery(text, config="simple", search_type="websearch")
+        )
+        exact = _normalised_guess(text)
+        if exact:
+            condition |= Q(pk__in=Target.objects.filter(normalised=exact).values("case_id"))
+        queryset = queryset.filter(condition)
+    return queryset.select_related("team", "assignee", "agency").order_by("next_due_at", "pk")
+
+
+def _normalised_guess(text: str) -> str:
+    kind = target_guess_kind(text)
+    if kind is None:
+        return text.strip().lower()
+    try:
+        return target_normalise(kind, text)
+    except ValidationError:  # a search query need not be a valid identifier
+        return text.strip().lower()
+
+
+def target_search(user: Any, query: str, *, limit: int = 50) -> tuple[str, list[Target]]:
+    """Targets in visible cases: exact normalised match first, else a substring match.
+
+    Returns ``("exact" | "substring" | "", targets)``. The exact lookup is a btree probe;
+    the substring one uses the trigram index and needs at least 3 characters.
+    """
+    text = (query or "").strip()
+    if not text:
+        return "", []
+    visible = cases_visible_to(user).values("pk")
+    base = Target.objects.filter(case_id__in=visible).select_related("case")
+    candidates = {_normalised_guess(text), text}
+    exact = list(base.filter(normalised__in=candidates).order_by("-case_id")[:limit])
+    if exact:
+        return "exact", exact
+    if len(text) < 3:
+        return "", []
+    found = list(base.filter(normalised__icontains=text).order_by("-case_id")[:limit])
+    return ("substring", found) if found else ("", [])
+
+
+def cases_also_requesting(user: Any, case: Case, *, limit: int = 20) -> list[dict[str, Any]]:
+    """Other visible cases naming one of this case's targets ("also requested by").
+
+    One row per (other case, shared identifier), newest case first.
+    """
+    normalised = list(case.targets.values_list("normalised", flat=True).distinct())
+    if not normalised:
+        return []
+    visible = cases_visible_to(user).exclude(pk=case.pk).values("pk")
+    rows = (
+        Target.objects.filter(normalised__in=normalised, case_id__in=visible)
+        .select_related("case", "case__agency")
+        .order_by("-case_id", "normalised")
+    )
+    result: list[dict[str, Any]] = []
+    seen: set[tuple[int, str]] = set()
+    for target in rows[: limit * 3]:
+        key = (target.case_id, target.normalised)
+        if key in seen:
+            continue
+        seen.add(key)
+        result.append({"case": target.case, "target": target})
+        if len(result) >= limit:
+            break
+    return result
+
+
+# --- one case's parts -----------------------------------------------------------------------
+
+
+def case_deadlines(case: Case, *, open_only: bool = False) -> QuerySet[Deadline]:
+    """Deadlines of a case the caller already fetched through the gate."""
+    queryset = case.deadlines.select_related("process", "overridden_by")
+    if open_only:
+        queryset = queryset.filter(status=DeadlineStatus.OPEN)
+    return queryset.order_by("due_at", "pk")
+
+
+def case_timeline(case: Case, *, public_only: bool = False) -> QuerySet[TimelineEvent]:
+    """The timeline of a gated case; officers get ``public_only=True``."""
+    queryset = case.timeline.select_related("actor")
+    if public_only:
+        queryset = queryset.filter(public=True)
+    return queryset.order_by("at", "pk")
+
+
+def case_approvals(case: Case, purpose: str = Approval.Purpose.EMERGENCY_DISCLOSURE) -> list:
+    """Who has approved an emergency disclosure so far."""
+    return list(case.approvals.filter(purpose=purpose).select_related("approver").order_by("at"))
+
+
+def assignable_users(case: Case) -> QuerySet:
+    """Members of the case's team who could work it (the assignee picker)."""
+    from portal.accounts.models import User
+
+    roles = [Role.SUPERVISOR]
+    if case.case_type == CaseType.CHILD_SAFETY:
+        roles.append(Role.CHILD_SAFETY)
+    else:
+        roles += [Role.RESPONDER, Role.LEGAL]
+    return (
+        User.objects.filter(teams=case.team_id, is_active=True, groups__name__in=roles)
+        .distinct()
+        .order_by("username")
+    )

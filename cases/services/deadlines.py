@@ -1,0 +1,259 @@
+"""Deadline rows from the rules: recomputation, the case's next due time, overrides."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Min
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from cases.errors import ConcurrentUpdate
+from cases.models import (
+    Case,
+    Deadline,
+    DeadlineKind,
+    DeadlineStatus,
+    LegalProcess,
+    Preservation,
+    PreservationStatus,
+    TimelineKind,
+)
+from cases.rules import (
+    CASE_WORK_KINDS,
+    PRESERVATION_KINDS,
+    Clock,
+    ComputedDeadline,
+    ProcessFacts,
+    deadlines_compute,
+)
+from cases.selectors import CaseAction, case_check, denials_logged
+from cases.services.timeline import timeline_event_add
+from portal.audit.services import access_event_record
+
+IN_FORCE = (PreservationStatus.ACTIVE, PreservationStatus.EXTENDED)
+
+
+def process_facts(process: LegalProcess, preservation: Preservation | None = None) -> ProcessFacts:
+    """The rules' view of one process; a preservation contributes its extension count."""
+    extensions = process.extensions
+    if process.kind in PRESERVATION_KINDS:
+        extensions = preservation.extension_count if preservation is not None else 0
+    return ProcessFacts(
+        kind=process.kind,
+        received_at=process.received_at,
+        country=process.country,
+        subdivision=process.subdivision,
+        return_date=process.return_date,
+        period_ends_on=process.period_ends_on,
+        extensions=extensions,
+        emergency=process.emergency,
+        ndo=process.ndo,
+        ndo_expires_on=process.ndo_expires_on,
+        foreign_offence=process.foreign_offence,
+        enforcing_state_notified=process.enforcing_state_notified,
+        reported_at=process.reported_at,
+    )
+
+
+def first_reminder_at(due_at: datetime, now: datetime) -> datetime:
+    """Default first reminder: a quarter of the remaining time before, at most 24 h before.
+
+    The reminders sweep (issue 5) claims rows by ``next_reminder_at`` and moves it on; this
+    only seeds it so a fresh deadline is never forgotten.
+    """
+    lead = min(timedelta(hours=24), max(due_at - now, timedelta(0)) / 4)
+    return max(due_at - lead, now)
+
+
+def case_deadlines_recompute(*, case: Case, now: datetime | None = None) -> list[Deadline]:
+    """Bring the case's deadline rows in line with the rules; returns the open ones.
+
+    Idempotent. Met deadlines stay met. Work deadlines (``CASE_WORK_KINDS``) are not
+    recreated on a case that is no longer open. An overridden deadline keeps its due time;
+    only ``original_due_at`` follows the rules. A deadline the rules no longer produce is
+    cancelled. The caller holds the transaction.
+    """
+    now = now or timezone.now()
+    clock = Clock.from_settings()
+    preservations = {p.process_id: p for p in case.preservations.order_by("pk")}
+    rows: dict[tuple[int | None, str], Deadline] = {}
+    for row in case.deadlines.order_by("pk"):
+        key = (row.process_id, row.kind)
+        # prefer the open row when history holds several for one key
+        if key not in rows or row.status == DeadlineStatus.OPEN:
+            rows[key] = row
+    produced: set[tuple[int | None, str]] = set()
+    for process in case.processes.order_by("pk"):
+        facts = process_facts(process, preservations.get(process.pk))
+        for computed in deadlines_compute(facts, clock=clock):
+            key = (process.pk, computed.kind)
+            produced.add(key)
+            _sync_one(case, process, computed, rows.get(key), now)
+    for key, row in rows.items():
+        if row.status == DeadlineStatus.OPEN and key not in produced:
+            row.status = DeadlineStatus.CANCELLED
+            row.closed_at = now
+            row.save(update_fields=["status", "closed_at", "updated_at"])
+    _preservations_sync(case)
+    case_next_due_refresh(case=case)
+    return list(case.deadlines.filter(status=DeadlineStatus.OPEN).order_by("due_at"))
+
+
+def _sync_one(
+    case: Case,
+    process: LegalProcess,
+    computed: ComputedDeadline,
+    row: Deadline | None,
+    now: datetime,
+) -> None:
+    if row is not None and row.status == DeadlineStatus.MET:
+        return
+    if computed.kind in CASE_WORK_KINDS and not case.is_open:
+        return
+    values: dict[str, Any] = {
+        "rule_id": computed.rule_id,
+        "citation": computed.citation,
+        "explanation": computed.explanation,
+        "explanation_params": computed.params,
+        "needs_legal_review": computed.needs_legal_review,
+    }
+    if row is None:
+        Deadline.objects.create(
+            case=case,
+            process=process,
+            kind=computed.kind,
+            due_at=computed.due_at,
+            next_reminder_at=first_reminder_at(computed.due_at, now),
+            **values,
+        )
+        return
+    if row.is_overridden:
+        values["original_due_at"] = computed.due_at
+    elif row.due_at != computed.due_at:
+        values["due_at"] = computed.due_at
+        values["next_reminder_at"] = first_reminder_at(computed.due_at, now)
+        values["reminders_sent"] = 0
+    due = values.get("due_at", row.due_at)
+    if row.status == DeadlineStatus.CANCELLED or (
+        row.status == DeadlineStatus.MISSED and due > now
+    ):
+        values["status"] = DeadlineStatus.OPEN
+        values["closed_at"] = None
+    changed = [name for name, value in values.items() if getattr(row, name) != value]
+    if changed:
+        for name in changed:
+            setattr(row, name, values[name])
+        row.save(update_fields=[*changed, "updated_at"])
+
+
+def _preservations_sync(case: Case) -> None:
+    """A hold in force expires when its preservation deadline (maybe overridden) says."""
+    expiries = {
+        d.process_id: d.due_at
+        for d in case.deadlines.filter(
+            kind=DeadlineKind.PRESERVATION_EXPIRY, status=DeadlineStatus.OPEN
+        )
+    }
+    for preservation in case.preservations.filter(status__in=IN_FORCE):
+        expires = expiries.get(preservation.process_id)
+        if expires is not None and preservation.expires_at != expires:
+            preservation.expires_at = expires
+            preservation.save(update_fields=["expires_at"])
+
+
+def case_next_due_refresh(*, case: Case) -> datetime | None:
+    """Store the nearest open deadline on the case (the queue sorts by it)."""
+    nearest = case.deadlines.filter(status=DeadlineStatus.OPEN).aggregate(m=Min("due_at"))["m"]
+    Case.objects.filter(pk=case.pk).update(next_due_at=nearest)
+    case.next_due_at = nearest
+    return nearest
+
+
+def deadlines_close(
+    *, case: Case, kinds: frozenset[str] | set[str], status: str, now: datetime
+) -> int:
+    """Mark the case's open deadlines of ``kinds`` met or cancelled (workflow effects)."""
+    return case.deadlines.filter(status=DeadlineStatus.OPEN, kind__in=kinds).update(
+        status=status, closed_at=now, updated_at=now
+    )
+
+
+@denials_logged
+def deadline_override(
+    *,
+    deadline: Deadline,
+    due_at: datetime,
+    reason: str,
+    actor: Any,
+    request: HttpRequest | None = None,
+) -> Deadline:
+    """Move one open deadline by hand: supervisors only, with a written reason.
+
+    The computed time stays in ``original_due_at`` (the first override keeps the rule's
+    value; later ones keep it too). Audited with the before and after times.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Give the reason for moving this deadline.")})
+    if timezone.is_naive(due_at):
+        raise ValidationError({"due_at": _("Give the new time with its time zone.")})
+    with transaction.atomic():
+        case = case_check(actor, deadline.case_id, CaseAction.SUPERVISE, request=request)
+        before = deadline.due_at
+        if deadline.status != DeadlineStatus.OPEN:
+            raise ValidationError(_("Only an open deadline can be moved."))
+        now = timezone.now()
+        original = deadline.original_due_at or deadline.due_at
+        updated = Deadline.objects.filter(
+            pk=deadline.pk, status=DeadlineStatus.OPEN, due_at=before
+        ).update(
+            due_at=due_at,
+            original_due_at=original,
+            overridden_by=actor,
+            overridden_at=now,
+            override_reason=reason,
+            next_reminder_at=first_reminder_at(due_at, now),
+            reminders_sent=0,
+            updated_at=now,
+        )
+        if updated != 1:
+            raise ConcurrentUpdate(
+                _("Someone else changed this deadline; reload the case and try again.")
+            )
+        deadline.refresh_from_db()
+        _preservations_sync(case)
+        case_next_due_refresh(case=case)
+        timeline_event_add(
+            case=case,
+            kind=TimelineKind.DEADLINE,
+            actor=actor,
+            message=gettext_noop(
+                "Deadline “%(kind)s” moved from %(before)s to %(after)s by override: %(reason)s"
+            ),
+            params={
+                "kind": str(deadline.get_kind_display()),
+                "before": before.isoformat(),
+                "after": due_at.isoformat(),
+                "reason": reason,
+            },
+        )
+        access_event_record(
+            action="deadline_override",
+            request=request,
+            actor=actor,
+            obj=deadline,
+            case_reference=case.reference,
+            details={
+                "kind": deadline.kind,
+                "before": before.isoformat(),
+                "after": due_at.isoformat(),
+                "original": original.isoformat(),
+            },
+        )
+    return deadline

@@ -1,0 +1,152 @@
+"""Preservation holds: extension on a renewed request, release, supersession."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from cases.errors import ConcurrentUpdate
+from cases.models import (
+    DeadlineKind,
+    DeadlineStatus,
+    LegalProcess,
+    Preservation,
+    PreservationStatus,
+    TimelineKind,
+)
+from cases.rules import MAX_PRESERVATION_EXTENSIONS
+from cases.selectors import CaseAction, case_check, denials_logged
+from cases.services.deadlines import case_deadlines_recompute
+from cases.services.timeline import timeline_event_add
+from portal.audit.services import access_event_record
+
+IN_FORCE = (PreservationStatus.ACTIVE, PreservationStatus.EXTENDED)
+
+
+@denials_logged
+def preservation_extend(
+    *,
+    preservation: Preservation,
+    actor: Any,
+    note: str = "",
+    request: HttpRequest | None = None,
+) -> Preservation:
+    """Extend a hold on a renewed request, as far as its rule allows.
+
+    18 USC 2703(f)(2): one further 90 days (180 in all); EU 2023/1543 Art. 11: 30 more
+    days; the other kinds need new process instead. The new expiry comes from the rules.
+    """
+    with transaction.atomic():
+        case = case_check(actor, preservation.case_id, CaseAction.WORK, request=request)
+        process = preservation.process
+        allowed = MAX_PRESERVATION_EXTENSIONS.get(process.kind, 0)
+        before = preservation.expires_at
+        count = preservation.extension_count
+        if preservation.status not in IN_FORCE:
+            raise ValidationError(_("Only a hold in force can be extended."))
+        if count >= allowed:
+            raise ValidationError(
+                _("This hold cannot be extended further (%(allowed)s extension(s) allowed).")
+                % {"allowed": allowed}
+            )
+        updated = Preservation.objects.filter(
+            pk=preservation.pk, extension_count=count, status__in=IN_FORCE
+        ).update(extension_count=count + 1, status=PreservationStatus.EXTENDED)
+        if updated != 1:
+            raise ConcurrentUpdate(_("Someone else changed this hold; reload the case."))
+        # A renewed request restarts the rule's clock: an earlier override of the expiry no
+        # longer applies (the access log keeps it).
+        case.deadlines.filter(
+            process_id=preservation.process_id,
+            kind=DeadlineKind.PRESERVATION_EXPIRY,
+            status=DeadlineStatus.OPEN,
+        ).update(overridden_by=None, overridden_at=None, override_reason="", original_due_at=None)
+        case_deadlines_recompute(case=case)
+        preservation.refresh_from_db()
+        timeline_event_add(
+            case=case,
+            kind=TimelineKind.PRESERVATION,
+            actor=actor,
+            public=True,
+            message=gettext_noop("Preservation extended until %(after)s. %(note)s"),
+            params={"after": preservation.expires_at.isoformat(), "note": (note or "").strip()},
+        )
+        access_event_record(
+            action="preservation_extend",
+            request=request,
+            actor=actor,
+            obj=preservation,
+            case_reference=case.reference,
+            details={
+                "before": before.isoformat(),
+                "after": preservation.expires_at.isoformat(),
+                "extensions": count + 1,
+            },
+        )
+    return preservation
+
+
+@denials_logged
+def preservation_release(
+    *,
+    preservation: Preservation,
+    actor: Any,
+    reason: str,
+    superseded_by: LegalProcess | None = None,
+    request: HttpRequest | None = None,
+) -> Preservation:
+    """End a hold: released (expired, withdrawn) or superseded by legal process.
+
+    Its expiry deadline is met: the hold no longer needs a decision.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why the hold ends.")})
+    if superseded_by is not None and superseded_by.case_id != preservation.case_id:
+        raise ValidationError({"superseded_by": _("Choose legal process of the same case.")})
+    now = timezone.now()
+    status = PreservationStatus.SUPERSEDED if superseded_by else PreservationStatus.RELEASED
+    with transaction.atomic():
+        case = case_check(actor, preservation.case_id, CaseAction.WORK, request=request)
+        updated = Preservation.objects.filter(pk=preservation.pk, status__in=IN_FORCE).update(
+            status=status, released_at=now, released_by=actor, superseded_by=superseded_by
+        )
+        if updated != 1:
+            raise ConcurrentUpdate(_("This hold has already ended; reload the case."))
+        case.deadlines.filter(
+            process_id=preservation.process_id,
+            kind=DeadlineKind.PRESERVATION_EXPIRY,
+            status=DeadlineStatus.OPEN,
+        ).update(status=DeadlineStatus.MET, closed_at=now, updated_at=now)
+        case_deadlines_recompute(case=case)
+        preservation.refresh_from_db()
+        if superseded_by is not None:
+            message = gettext_noop("Preservation superseded by legal process: %(reason)s")
+        else:
+            message = gettext_noop("Preservation released: %(reason)s")
+        timeline_event_add(
+            case=case,
+            kind=TimelineKind.PRESERVATION,
+            actor=actor,
+            public=True,
+            message=message,
+            params={"reason": reason},
+        )
+        access_event_record(
+            action="preservation_release",
+            request=request,
+            actor=actor,
+            obj=preservation,
+            case_reference=case.reference,
+            details={
+                "status": status,
+                "superseded_by": superseded_by.pk if superseded_by else None,
+            },
+        )
+    return preservation

@@ -1,0 +1,181 @@
+"""Uploaded documents: what we accept, how we check it, and how we store it immutably.
+
+Accepted: PDF and common raster images (PNG, JPEG, TIFF, GIF, WebP). The type is decided by
+the bytes (magic numbers), never by the file name or the browser's Content-Type, and the
+content must parse: a PDF through pyHanko's reader (header, xref, trailer, page tree), an
+image through Pillow's ``verify``. SVG and HTML are refused because a browser would run
+their scripts. Files are stored under their SHA-256 (content-addressed, never overwritten,
+made read-only on a local disk), so a stored document cannot silently change.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext as _
+
+DEFAULT_MAX_BYTES = 25 * 1024 * 1024
+
+_IMAGE_SIGNATURES: tuple[tuple[bytes, str, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
+    (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
+    (b"II*\x00", "image/tiff", ".tif"),
+    (b"MM\x00*", "image/tiff", ".tif"),
+    (b"GIF87a", "image/gif", ".gif"),
+    (b"GIF89a", "image/gif", ".gif"),
+)
+
+
+@dataclass(frozen=True)
+class CheckedUpload:
+    """An upload that passed every check, held in memory until it is stored."""
+
+    name: str
+    content_type: str
+    extension: str
+    size: int
+    sha256: str
+    data: bytes
+
+
+def max_upload_bytes() -> int:
+    return int(getattr(settings, "LIAISON_UPLOAD_MAX_BYTES", DEFAULT_MAX_BYTES))
+
+
+def upload_check(upload: UploadedFile, *, field: str) -> CheckedUpload:
+    """Check one upload; a ``ValidationError`` keyed by ``field`` says what is wrong."""
+    limit = max_upload_bytes()
+    if upload.size is not None and upload.size > limit:
+        raise _error(field, _too_big(limit))
+    data = b"".join(upload.chunks())
+    if not data:
+        raise _error(field, _("The file is empty."))
+    if len(data) > limit:
+        raise _error(field, _too_big(limit))
+    content_type, extension = _sniff(data)
+    if content_type is None:
+        raise _error(
+            field,
+            _("Only PDF documents and images (PNG, JPEG, TIFF, GIF, WebP) are accepted."),
+        )
+    problem = _pdf_problem(data) if content_type == "application/pdf" else _image_problem(data)
+    if problem:
+        raise _error(field, problem)
+    name = os.path.basename(upload.name or "document")[:255] or "document"
+    return CheckedUpload(
+        name=name,
+        content_type=content_type,
+        extension=extension,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        data=data,
+    )
+
+
+@contextlib.contextmanager
+def upload_stored(checked: CheckedUpload, *, folder: str) -> Iterator[str]:
+    """Store ``checked`` under its hash and yield the storage name.
+
+    If the block raises (the database transaction fails), a file this call created is
+    removed again, so a failed intake leaves nothing behind. An identical file already on
+    disk is reused, never rewritten.
+    """
+    name = f"{folder}/{checked.sha256[:2]}/{checked.sha256}{checked.extension}"
+    created = False
+    if not default_storage.exists(name):
+        saved = default_storage.save(name, ContentFile(checked.data))
+        if saved != name:  # a concurrent writer stored the same bytes first
+            default_storage.delete(saved)
+        else:
+            created = True
+            _make_read_only(name)
+    try:
+        yield name
+    except BaseException:
+        if created:
+            with contextlib.suppress(OSError):
+                _make_writable(name)
+                default_storage.delete(name)
+        raise
+
+
+def _too_big(limit: int) -> str:
+    return _("The file is larger than the limit of %(mb)s MB.") % {
+        "mb": f"{limit / (1024 * 1024):g}"
+    }
+
+
+def _error(field: str, message: str) -> ValidationError:
+    return ValidationError({field: [ValidationError(message, code="upload")]})
+
+
+def _sniff(data: bytes) -> tuple[str | None, str]:
+    if data.startswith(b"%PDF-"):
+        return "application/pdf", ".pdf"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp", ".webp"
+    for signature, content_type, extension in _IMAGE_SIGNATURES:
+        if data.startswith(signature):
+            return content_type, extension
+    return None, ""
+
+
+def _pdf_problem(data: bytes) -> str:
+    """Why the PDF cannot be read, or "" when it parses (header, xref, trailer, pages)."""
+    from pyhanko.pdf_utils.misc import PdfError
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    malformed = _("The PDF is damaged or incomplete and cannot be read.")
+    if b"%%EOF" not in data[-2048:]:
+        return malformed
+    try:
+        reader = PdfFileReader(io.BytesIO(data), strict=False)
+        pages = reader.root["/Pages"]
+        count = int(pages["/Count"])
+    except (PdfError, KeyError, TypeError, ValueError, AttributeError, IndexError):
+        return malformed
+    except RecursionError:
+        return malformed
+    if count < 1:
+        return _("The PDF has no pages.")
+    return ""
+
+
+def _image_problem(data: bytes) -> str:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        return _("The image is damaged or not a supported format.")
+    return ""
+
+
+def _local_path(name: str) -> str | None:
+    try:
+        return default_storage.path(name)
+    except NotImplementedError:  # remote storage: immutability is the bucket's policy
+        return None
+
+
+def _make_read_only(name: str) -> None:
+    path = _local_path(name)
+    if path:
+        os.chmod(path, 0o444)
+
+
+def _make_writable(name: str) -> None:
+    path = _local_path(name)
+    if path:
+        os.chmod(path, 0o644)
