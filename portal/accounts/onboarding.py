@@ -10,7 +10,6 @@ now; the API token check and the officer portal both ask it on every request.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import timedelta
 
 import phonenumbers
@@ -35,7 +34,6 @@ from portal.audit.services import Outcome, access_event_record
 
 logger = logging.getLogger(__name__)
 
-NEW_OFFICER_DAYS = 30
 
 # --- The standing rule ----------------------------------------------------------------------
 
@@ -502,64 +500,3 @@ def officer_password_set_from_link(
         user.security_stamp = _new_security_stamp()
         user.save(update_fields=["password", "security_stamp"])
         access_event_record(action="password_set", request=request, actor=user, obj=user)
-
-
-# --- Risk signals ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RiskSignal:
-    """One reason to look twice at a request, shown to staff on the case page."""
-
-    code: str
-    label: str
-    severity: str  # "info", "warn" or "danger", the badge classes of the UI
-
-
-def officer_risk_signals(
-    officer: Officer,
-    *,
-    agency_prior_requests: int | None = None,
-    officer_prior_requests: int | None = None,
-    emergency: bool = False,
-) -> list[RiskSignal]:
-    """What staff should know about the sender before acting on a request.
-
-    The request counts are passed in by the caller (the cases app counts requests), so this
-    module knows nothing of cases; ``None`` means "not counted" and gives no signal.
-    """
-    signals: list[RiskSignal] = []
-    refusal = officer_access_refusal(officer.user)
-    if refusal is not None:
-        signals.append(RiskSignal("standing", str(REFUSAL_LABELS[refusal]).capitalize(), "danger"))
-    since = officer.verified_at or officer.created_at
-    if since is not None and timezone.now() - since < timedelta(days=NEW_OFFICER_DAYS):
-        signals.append(
-            RiskSignal(
-                "new_officer",
-                _("New officer: verified less than %(n)d days ago") % {"n": NEW_OFFICER_DAYS},
-                "warn",
-            )
-        )
-    if not email_domain_matches(officer.user.email, officer.agency.email_domains):
-        signals.append(
-            RiskSignal(
-                "domain_mismatch",
-                _("E-mail domain %(d)s is not one of the agency's")
-                % {"d": email_domain(officer.user.email)},
-                "danger",
-            )
-        )
-    if agency_prior_requests == 0:
-        signals.append(
-            RiskSignal("first_agency_request", _("First request from this agency"), "warn")
-        )
-    if emergency and officer_prior_requests == 0:
-        signals.append(
-            RiskSignal(
-                "emergency_new_sender",
-                _("Emergency request from an officer never seen before"),
-                "danger",
-            )
-        )
-    return signals

@@ -20,9 +20,9 @@ from portal.accounts.onboarding import (
     officer_enrolment_link_send,
     officer_reinstate,
     officer_reject,
-    officer_risk_signals,
     officer_suspend,
 )
+from portal.accounts.onboarding_risk import officer_risk_signals
 from portal.accounts.roles import Capability, has_capability
 from portal.accounts.tokens import api_token_revoke
 from portal.audit.services import access_event_record

@@ -25,8 +25,8 @@ from portal.accounts.onboarding import (
     enrolment_token_user,
     officer_apply,
     officer_approve,
-    officer_risk_signals,
 )
+from portal.accounts.onboarding_risk import officer_risk_signals
 from portal.accounts.roles import Role, has_role
 from portal.audit.models import AccessEvent
 from tests.factories import AgencyFactory, OfficerFactory, verified_client
@@ -485,3 +485,17 @@ def test_agency_create_service_normalises_domains(db):
     )
 
     assert agency.email_domains == ["ogden.example.gov"]
+
+
+def test_an_applicant_has_no_signals_and_a_suspended_officer_is_flagged(agency, officer_a):
+    apply(agency)
+    applicant = Officer.objects.get(agency=agency)
+    Officer.objects.filter(pk=officer_a.pk).update(
+        status=Officer.Status.SUSPENDED, verified_at=timezone.now() - timedelta(days=400)
+    )
+    officer_a.refresh_from_db()
+
+    assert officer_risk_signals(applicant) == []
+    signals = officer_risk_signals(officer_a)
+    assert codes(signals) == {"standing"}
+    assert signals[0].severity == "danger"
