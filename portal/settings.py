@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
@@ -80,6 +81,7 @@ MIDDLEWARE = [
     "portal.accounts.middleware.SessionLimitsMiddleware",
     "portal.accounts.middleware.SecondFactorRequiredMiddleware",
     "portal.middleware.TimezoneMiddleware",
+    "portal.audit.middleware.AccessLogMiddleware",  # after auth: knows who read or was denied
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
 ]
@@ -253,7 +255,20 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # The beat schedule, in one place. Every entry expires before the next tick, so a backlog
 # after an outage never runs the same sweep many times over.
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    # Chain access events left unsealed (the on-commit sealer normally got them already).
+    "audit-seal": {
+        "task": "portal.audit.tasks.audit_chain_seal",
+        "schedule": 15.0,
+        "options": {"expires": 14},
+    },
+    # Export the log's signed head hash once a day, after midnight UTC (docs/audit.md).
+    "audit-checkpoint": {
+        "task": "portal.audit.tasks.audit_checkpoint_write",
+        "schedule": crontab(minute=5, hour=0),
+        "options": {"expires": 6 * 3600},
+    },
+}
 
 # --- REST API -------------------------------------------------------------------------------
 # The API authenticates with bearer tokens only (no session, so no CSRF exposure); errors are
@@ -313,6 +328,14 @@ LIAISON_ENROLMENT_LINK_HOURS = env.int("LIAISON_ENROLMENT_LINK_HOURS", default=7
 # --- Audit ----------------------------------------------------------------------------------
 # Access events about cases are kept this long (years), then may be archived.
 LIAISON_AUDIT_RETENTION_YEARS = env.int("LIAISON_AUDIT_RETENTION_YEARS", default=7)
+# Daily checkpoints of the chain's head hash (docs/audit.md): where, and the HMAC key that
+# signs them (keep it out of the database and its backups; unset = unsigned checkpoints).
+LIAISON_AUDIT_CHECKPOINT_DIR = Path(
+    env.str("LIAISON_AUDIT_CHECKPOINT_DIR", default=str(VAR_DIR / "audit" / "checkpoints"))
+)
+LIAISON_AUDIT_CHECKPOINT_KEY = env.str("LIAISON_AUDIT_CHECKPOINT_KEY", default="")
+# Queue the sealer when a transaction that wrote events commits (beat seals the rest).
+LIAISON_AUDIT_SEAL_ON_COMMIT = env.bool("LIAISON_AUDIT_SEAL_ON_COMMIT", default=True)
 
 # --- Logging: never secrets or personal data; request ids tie lines to access events -------
 LOGGING = {

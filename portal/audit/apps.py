@@ -1,4 +1,12 @@
+from __future__ import annotations
+
+from typing import Any
+
 from django.apps import AppConfig
+from django.conf import settings
+from django.core import checks
+
+MIDDLEWARE_PATH = "portal.audit.middleware.AccessLogMiddleware"
 
 
 class AuditConfig(AppConfig):
@@ -7,3 +15,31 @@ class AuditConfig(AppConfig):
     name = "portal.audit"
     label = "audit"
     verbose_name = "Access log"
+
+    def ready(self) -> None:
+        checks.register(check_access_log_setup, checks.Tags.security)
+
+
+def check_access_log_setup(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Refuse configurations under which the log would silently miss reads or lose rows."""
+    errors: list[checks.CheckMessage] = []
+    if MIDDLEWARE_PATH not in settings.MIDDLEWARE:
+        errors.append(
+            checks.Error(
+                "The access-log middleware is not installed: reads and denials of marked "
+                "views would go unrecorded.",
+                hint=f"Add {MIDDLEWARE_PATH!r} to MIDDLEWARE after the authentication middleware.",
+                id="audit.E001",
+            )
+        )
+    name = str(settings.DATABASES["default"].get("NAME", ""))
+    if getattr(settings, "PRODUCTION", False) and name.startswith("test_"):
+        errors.append(
+            checks.Error(
+                "The production database is named test_*: the access log's guard lets "
+                "TRUNCATE through in such databases (they are Django's test databases).",
+                hint="Rename the database.",
+                id="audit.E002",
+            )
+        )
+    return errors

@@ -1,17 +1,51 @@
-"""Writing access events: the one function every part of the portal calls."""
+"""Writing access events: the one function every part of the portal calls.
+
+``access_event_record`` is a plain INSERT in the caller's transaction: if the change it
+describes rolls back, so does the event, and a committed change always has its event. The
+row is chained later by the sealer (``portal.audit.chain``), queued when the transaction
+commits, so writers never wait for one another.
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable
 from typing import Any
 
-from django.db import models
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ObjectDoesNotExist
+from django.db import models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from portal.audit.models import AccessEvent
+from portal.audit.context import request_audit_current
+from portal.audit.models import AccessEvent, Action
 from portal.net import client_ip
 
+logger = logging.getLogger(__name__)
+
 Outcome = AccessEvent.Outcome
+
+# One sealing task per process per this many seconds; the task seals everyone's rows.
+SEAL_DEBOUNCE_SECONDS = 1
+_SEAL_QUEUED_KEY = "liaison:audit:seal-queued"
+# A list event names at most this many ids; pages are smaller than this.
+LIST_IDS_MAX = 200
+
+
+def _actor_facts(actor: Any) -> tuple[str, str]:
+    """The actor's roles and agency as they are now, to be frozen into the event."""
+    from portal.accounts.roles import Role, user_roles
+
+    roles = user_roles(actor)
+    agency = ""
+    if Role.OFFICER in roles:
+        try:
+            agency = actor.officer.agency.name
+        except ObjectDoesNotExist:
+            agency = ""
+    return ",".join(sorted(roles)), agency
 
 
 def access_event_record(
@@ -29,37 +63,82 @@ def access_event_record(
 ) -> AccessEvent:
     """Append one event to the access log, in the caller's transaction.
 
-    ``actor`` defaults to the request's user; ``actor_label`` names a task or command when no
-    person acts. ``details`` must never hold secrets or file contents.
+    ``actor`` defaults to the request's user; ``actor_label`` names a task or command when
+    no person acts. Called during a request without ``request`` (a service deep down), the
+    request being served supplies the address, user agent and request id. ``obj`` fills
+    ``object_type`` (``app_label.model``) and ``object_id``. ``details`` is a small JSON
+    object and must never hold secrets or file contents.
     """
-    if actor is None and request is not None:
+    state = request_audit_current()
+    if request is None and state is not None:
+        request = state.request
+    if actor is None and not actor_label and request is not None:
         user = getattr(request, "user", None)
         actor = user if getattr(user, "is_authenticated", False) else None
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
-    roles = ""
-    agency = ""
+    roles = agency = ""
     if actor is not None:
-        from portal.accounts.roles import user_roles
-
-        roles = ",".join(sorted(user_roles(actor)))
-        officer = getattr(actor, "officer", None) if hasattr(actor, "officer") else None
-        agency = officer.agency.name if officer is not None else ""
+        roles, agency = _actor_facts(actor)
         actor_label = actor_label or actor.get_username()
-    return AccessEvent.objects.create(
+    event = AccessEvent.objects.create(
         at=timezone.now(),
         actor=actor,
         actor_label=actor_label[:150],
-        actor_roles=roles,
-        actor_agency=agency,
+        actor_roles=roles[:200],
+        actor_agency=agency[:200],
         ip=client_ip(request) if request is not None else None,
-        user_agent=(request.META.get("HTTP_USER_AGENT", "")[:300] if request is not None else ""),
-        request_id=getattr(request, "request_id", "") if request is not None else "",
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        case_reference=case_reference,
+        user_agent=request.META.get("HTTP_USER_AGENT", "")[:300] if request is not None else "",
+        request_id=(getattr(request, "request_id", "") or "")[:64] if request is not None else "",
+        action=action[:32],
+        object_type=object_type[:64],
+        object_id=str(object_id)[:64],
+        case_reference=case_reference[:32],
         outcome=outcome,
         details=details or {},
     )
+    if state is not None:
+        state.recorded += 1
+        state.denied += outcome == Outcome.DENIED
+    if settings.LIAISON_AUDIT_SEAL_ON_COMMIT:
+        transaction.on_commit(_seal_soon, robust=True)
+    return event
+
+
+def access_list_record(
+    *,
+    object_type: str,
+    objects: Iterable[Any],
+    request: HttpRequest | None = None,
+    action: str = Action.LIST,
+    page: int | None = None,
+    case_reference: str = "",
+    query: dict[str, Any] | None = None,
+) -> AccessEvent:
+    """Record that one page of a list was shown: ONE event naming the ids on the page.
+
+    ``objects`` are the rows shown (model instances or ids). ``query`` holds the filters
+    or search terms that produced the page, so an auditor sees what was looked for.
+    """
+    ids = [str(getattr(o, "pk", o)) for o in objects]
+    details: dict[str, Any] = {"ids": ids[:LIST_IDS_MAX], "shown": len(ids)}
+    if page is not None:
+        details["page"] = page
+    if query:
+        details["query"] = query
+    return access_event_record(
+        action=action,
+        request=request,
+        object_type=object_type,
+        case_reference=case_reference,
+        details=details,
+    )
+
+
+def _seal_soon() -> None:
+    """Queue the sealer, at most once a second per process: it seals everyone's rows."""
+    if cache.add(_SEAL_QUEUED_KEY, 1, timeout=SEAL_DEBOUNCE_SECONDS):
+        from portal.audit.tasks import audit_chain_seal
+
+        audit_chain_seal.apply_async(countdown=SEAL_DEBOUNCE_SECONDS, expires=60)
