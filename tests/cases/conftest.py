@@ -10,6 +10,12 @@ from tests.factories import UserFactory
 
 
 @pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Personas are created per test; Argon2 would dominate the run time."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
     """Every test stores files under its own folder, so "nothing stored" can be checked."""
     settings.MEDIA_ROOT = tmp_path / "media"
