@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from portal.accounts.models import ApiToken, User
 from portal.accounts.onboarding import officer_access_refusal
+from portal.audit.models import Action
 from portal.audit.services import Outcome, access_event_record
 
 TOKEN_PREFIX = "lia"  # noqa: S105 - a public marker, not a secret
@@ -190,7 +191,7 @@ def api_token_record_use(*, token: ApiToken, request: HttpRequest) -> None:
     """Write the access event for one use, and ``last_used_at`` at most once a minute."""
     now = timezone.now()
     access_event_record(
-        action="token_used",
+        action=Action.TOKEN_USED,
         request=request,
         actor=token.user,
         obj=token,
@@ -208,7 +209,7 @@ def api_token_record_refusal(*, refused: TokenRefused, request: HttpRequest) -> 
     """Log a refused token: who it belonged to, if anyone, and why."""
     token = refused.token
     access_event_record(
-        action="token_used",
+        action=Action.TOKEN_USED,
         request=request,
         actor=token.user if token is not None else None,
         actor_label="" if token is not None else "(unknown token)",

@@ -11,6 +11,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from portal.audit.access import audit_exempt
+
 
 class ApiEndpointMixin:
     """Opt API views out of the web login redirect: they authenticate with bearer tokens
@@ -61,6 +63,7 @@ class MeOutput(serializers.Serializer):
     token = MeTokenOutput(help_text="The token used for this request.")
 
 
+@audit_exempt("the caller's own identity; every token use is logged as token_used")
 class MeView(ApiView):
     """Who the token belongs to; lets an integration check its token end to end."""
 

@@ -25,6 +25,8 @@ from portal.accounts.onboarding import (
 from portal.accounts.onboarding_risk import officer_risk_signals
 from portal.accounts.roles import Capability, has_capability
 from portal.accounts.tokens import api_token_revoke
+from portal.audit.access import audited
+from portal.audit.models import Action
 from portal.audit.services import access_event_record
 from portal.officers.forms import ApproveForm, NoteForm
 from portal.officers.selectors import (
@@ -48,13 +50,19 @@ def _require_capability(request: HttpRequest) -> None:
         raise Http404
 
 
+@audited(Action.LIST, object_type="accounts.officer")
 def officer_list_view(request: HttpRequest) -> HttpResponse:
     _require_capability(request)
     status = request.GET.get("status", Officer.Status.APPLIED)
     if status not in STATUS_TABS:
         status = Officer.Status.APPLIED
     officers = officers_visible_to(request.user).filter(status=status).order_by("created_at")
-    access_event_record(action="officers_listed", request=request, details={"status": status})
+    access_event_record(
+        action=Action.LIST,
+        request=request,
+        object_type="accounts.officer",
+        details={"status": status},
+    )
     return render(
         request,
         "officers/list.html",
@@ -67,9 +75,10 @@ def officer_list_view(request: HttpRequest) -> HttpResponse:
     )
 
 
+@audited(Action.VIEW, object_type="accounts.officer")
 def officer_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     officer = officer_get_for_staff(request.user, pk)
-    access_event_record(action="officer_viewed", request=request, obj=officer)
+    access_event_record(action=Action.VIEW, request=request, obj=officer)
     return _render_detail(request, officer)
 
 
@@ -94,6 +103,7 @@ def _officer_action(
 ):
     """One POST endpoint per action: validate the note, call the service, say what happened."""
 
+    @audited(Action.UPDATE, object_type="accounts.officer")
     @require_POST
     def view(request: HttpRequest, pk: int) -> HttpResponse:
         officer = officer_get_for_staff(request.user, pk)
@@ -137,6 +147,7 @@ officer_suspend_view = _officer_action(
 officer_reinstate_view = _officer_action(officer_reinstate, _("Officer reinstated."), _STALE)
 
 
+@audited(Action.UPDATE, object_type="accounts.officer")
 @require_POST
 def officer_enrolment_link_view(request: HttpRequest, pk: int) -> HttpResponse:
     officer = officer_get_for_staff(request.user, pk)
@@ -149,6 +160,7 @@ def officer_enrolment_link_view(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("officers:detail", pk=officer.pk)
 
 
+@audited(Action.UPDATE, object_type="accounts.apitoken")
 @require_POST
 def officer_token_revoke_view(request: HttpRequest, pk: int, token_pk: int) -> HttpResponse:
     officer = officer_get_for_staff(request.user, pk)
@@ -160,9 +172,10 @@ def officer_token_revoke_view(request: HttpRequest, pk: int, token_pk: int) -> H
     return redirect("officers:detail", pk=officer.pk)
 
 
+@audited(Action.VIEW, object_type="accounts.agency")
 def agency_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     agency = agency_get_for_staff(request.user, pk)
-    access_event_record(action="agency_viewed", request=request, obj=agency)
+    access_event_record(action=Action.VIEW, request=request, obj=agency)
     return _render_agency(request, agency)
 
 
@@ -180,6 +193,7 @@ def _render_agency(request, agency, note_form=None, status=200):
 
 
 def _agency_action(service: Callable[..., bool], done: str):
+    @audited(Action.UPDATE, object_type="accounts.agency")
     @require_POST
     def view(request: HttpRequest, pk: int) -> HttpResponse:
         agency = agency_get_for_staff(request.user, pk)

@@ -28,6 +28,7 @@ from portal.accounts.onboarding import (
 )
 from portal.accounts.roles import Role, has_role
 from portal.accounts.tokens import api_token_issue, api_token_revoke, api_tokens_of_user
+from portal.audit.access import audit_exempt
 from portal.audit.services import Outcome, access_event_record
 from portal.officers.forms import ApplicationForm, TokenCreateForm
 from portal.officers.selectors import api_token_get_for_owner
@@ -54,6 +55,7 @@ def officer_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
     return wrapped
 
 
+@audit_exempt("placeholder until the cases app lists the agency's requests here")
 @officer_required
 def requests_view(request: HttpRequest) -> HttpResponse:
     """The officer's landing page. The requests list arrives with the cases app's officer
@@ -61,6 +63,7 @@ def requests_view(request: HttpRequest) -> HttpResponse:
     return render(request, "officer/requests.html", {"officer": request.user.officer})
 
 
+@audit_exempt("the officer's own API tokens; issuing one records token_issued")
 @never_cache
 @officer_required
 @require_http_methods(["GET", "POST"])
@@ -90,6 +93,7 @@ def tokens_view(request: HttpRequest) -> HttpResponse:
     )
 
 
+@audit_exempt("revokes the officer's own token; records token_revoked")
 @officer_required
 @require_POST
 def token_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
@@ -99,6 +103,7 @@ def token_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("officer:tokens")
 
 
+@audit_exempt("public application form; an application records officer_applied")
 @login_not_required
 @require_http_methods(["GET", "POST"])
 def apply_view(request: HttpRequest) -> HttpResponse:
@@ -114,11 +119,13 @@ def apply_view(request: HttpRequest) -> HttpResponse:
     return render(request, "officer/apply.html", {"form": form})
 
 
+@audit_exempt("static confirmation page")
 @login_not_required
 def apply_done_view(request: HttpRequest) -> HttpResponse:
     return render(request, "officer/apply_done.html")
 
 
+@audit_exempt("enrolment link: records password_set and login, or the refusal")
 @login_not_required
 @never_cache
 @sensitive_post_parameters("new_password1", "new_password2")
