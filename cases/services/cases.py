@@ -129,34 +129,35 @@ def attachment_add(
 ) -> Attachment:
     """Add a file to the case: checked like process documents, stored by SHA-256."""
     checked = upload_check(file, field="file")
-    with transaction.atomic():
+    case = case_check(actor, case.pk, CaseAction.WORK, request=request)
+    # outside the atomic block: a failed transaction (or commit) removes the new file
+    with upload_stored(checked, folder=ATTACHMENT_FOLDER) as stored_name, transaction.atomic():
         case = case_check(actor, case.pk, CaseAction.WORK, request=request)
-        with upload_stored(checked, folder=ATTACHMENT_FOLDER) as stored_name:
-            attachment = Attachment.objects.create(
-                case=case,
-                uploaded_by=actor,
-                file=stored_name,
-                original_name=checked.name,
-                content_type=checked.content_type,
-                size=checked.size,
-                sha256=checked.sha256,
-                description=(description or "").strip()[:300],
-            )
-            timeline_event_add(
-                case=case,
-                kind=TimelineKind.ATTACHMENT,
-                actor=actor,
-                message=gettext_noop("File %(name)s attached (SHA-256 %(sha256)s)."),
-                params={"name": checked.name, "sha256": checked.sha256},
-            )
-            access_event_record(
-                action="attachment_add",
-                request=request,
-                actor=actor,
-                obj=attachment,
-                case_reference=case.reference,
-                details={"sha256": checked.sha256, "size": checked.size},
-            )
+        attachment = Attachment.objects.create(
+            case=case,
+            uploaded_by=actor,
+            file=stored_name,
+            original_name=checked.name,
+            content_type=checked.content_type,
+            size=checked.size,
+            sha256=checked.sha256,
+            description=(description or "").strip()[:300],
+        )
+        timeline_event_add(
+            case=case,
+            kind=TimelineKind.ATTACHMENT,
+            actor=actor,
+            message=gettext_noop("File %(name)s attached (SHA-256 %(sha256)s)."),
+            params={"name": checked.name, "sha256": checked.sha256},
+        )
+        access_event_record(
+            action="attachment_add",
+            request=request,
+            actor=actor,
+            obj=attachment,
+            case_reference=case.reference,
+            details={"sha256": checked.sha256, "size": checked.size},
+        )
     return attachment
 
 

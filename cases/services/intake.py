@@ -8,6 +8,7 @@ transaction, with the document stored under its SHA-256. A failure leaves nothin
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -278,7 +279,14 @@ def case_intake(
         raise ValidationError(errors)
 
     now = timezone.now()
-    with transaction.atomic():
+    # The file is written first and removed again if anything in the transaction (or its
+    # commit) fails: the context manager sits outside the atomic block on purpose.
+    stored = (
+        upload_stored(checked, folder=DOCUMENT_FOLDER)
+        if checked is not None
+        else contextlib.nullcontext("")
+    )
+    with stored as stored_name, transaction.atomic():
         team = team_route(case_type=case_type, country=country, subdivision=subdivision)
         notice_status, notice_reason, notice_note = _initial_user_notice(
             case_type=case_type, ndo=ndo, emergency=emergency
@@ -318,16 +326,13 @@ def case_intake(
             enforcing_state_notified=enforcing_state_notified,
             created_by=actor,
         )
-        if checked is None:
-            _process_save(process, targets=parsed)
-        else:
-            with upload_stored(checked, folder=DOCUMENT_FOLDER) as stored_name:
-                process.document.name = stored_name
-                process.document_name = checked.name
-                process.document_sha256 = checked.sha256
-                process.document_content_type = checked.content_type
-                process.document_size = checked.size
-                _process_save(process, targets=parsed)
+        if checked is not None:
+            process.document.name = stored_name
+            process.document_name = checked.name
+            process.document_sha256 = checked.sha256
+            process.document_content_type = checked.content_type
+            process.document_size = checked.size
+        _process_save(process, targets=parsed)
         case_deadlines_recompute(case=case, now=now)
         case_search_refresh(case=case)
         timeline_event_add(
