@@ -93,13 +93,15 @@ def chromium_executable() -> str:
 
 
 @pytest.fixture(scope="package")
-def playwright_driver(django_db_setup: None) -> Iterator[Playwright]:
+def playwright_driver(django_db_setup: None, django_db_blocker) -> Iterator[Playwright]:
     """Playwright, started after the test database exists.
 
     While it runs, the main thread counts as "async" for asgiref, so Django hands it a
     fresh, context-local connection object instead of the one the test database was set up
     on. The database snapshot for serialized rollback lives on that first object; it is
-    copied across so each test still starts with the rows migrations created.
+    copied across so each test still starts with the rows migrations created. When the
+    package is done, the rows are put back, so tests after it find the database as
+    migrations left it rather than flushed.
     """
     from django.db import connections
 
@@ -120,6 +122,19 @@ def playwright_driver(django_db_setup: None) -> Iterator[Playwright]:
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         else:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+        with django_db_blocker.unblock():
+            _restore_migration_rows(snapshots)
+
+
+def _restore_migration_rows(snapshots: dict[str, str | None]) -> None:
+    """Reload the post-migration snapshot into a database the last test flushed."""
+    from django.contrib.auth.models import Group
+    from django.db import connections
+
+    for alias, snapshot in snapshots.items():
+        if snapshot and not Group.objects.using(alias).exists():
+            connections[alias].creation.deserialize_db_from_string(snapshot)
+        connections[alias].close()
 
 
 @pytest.fixture(scope="package")
