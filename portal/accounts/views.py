@@ -210,6 +210,8 @@ def security_view(request: HttpRequest) -> HttpResponse:
     from django_otp import devices_for_user
 
     password_form = PasswordChangeForm(request.user, request.POST or None)
+    # The page is mostly read; focus stays where the keyboard user puts it.
+    password_form.fields["old_password"].widget.attrs.pop("autofocus", None)
     if request.method == "POST" and password_form.is_valid():
         password_form.save()
         user_security_stamp_rotate(user=request.user, request=request)
