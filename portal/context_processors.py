@@ -40,5 +40,9 @@ def shell(request: HttpRequest) -> dict:
                 url = reverse(item.url_name)
             except NoReverseMatch:
                 continue
-            items.append({"label": item.label, "url": url, "active": request.path.startswith(url)})
+            items.append({"label": item.label, "url": url, "active": False})
+    # Only the most specific entry is current: /cases/new/ is "New intake", not also "Queue".
+    matches = [i for i in items if request.path.startswith(i["url"])]
+    if matches:
+        max(matches, key=lambda i: len(i["url"]))["active"] = True
     return {"nav_items": items, "user_roles": sorted(user_roles(user)) if user else []}

@@ -30,6 +30,7 @@ urlpatterns = [
     path("webauthn/", include("django_otp_webauthn.urls", namespace="otp_webauthn")),
     path("admin/login/", account_views.admin_login_view),  # sign-in goes through lockout
     path("admin/", admin.site.urls),
+    path("cases/", include("cases.urls")),
     path("audit/", include("portal.audit.urls")),
     path("api/v1/", include("portal.api.urls")),
     path("officer/", include("portal.officers.portal_urls")),

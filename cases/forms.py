@@ -1,0 +1,393 @@
+"""Forms of the staff case pages. They hold input, not rules.
+
+Each form only shapes what a person typed into the arguments of one service
+(``cases.services`` / ``cases.workflow``); the service validates the business rules and
+raises a ``ValidationError`` keyed by field, which ``errors_to_form`` puts back on the form,
+so the page shows the problem next to the field and keeps everything the person entered.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.utils import timezone
+from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
+
+from cases.models import (
+    CaseStatus,
+    Priority,
+    ProcessKind,
+    ReceivedVia,
+    TargetKind,
+    UserNoticeStatus,
+    UserNoticeWithheldReason,
+)
+from cases.services import TargetInput
+from cases.targets import target_guess_kind
+from portal.accounts.models import Agency, Team
+
+DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    """``<input type="datetime-local">``: the browser's picker, read in the viewer's zone."""
+
+    input_type = "datetime-local"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs=attrs, format=DATETIME_LOCAL)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+def errors_to_form(form: forms.BaseForm, error: ValidationError) -> None:
+    """Attach a service's ``ValidationError`` to ``form``: keyed messages to their field
+    when the form has it (else to the top of the form), plain messages to the top."""
+    if hasattr(error, "error_dict"):
+        for field, messages in error.message_dict.items():
+            shown = field in form.fields and not form.fields[field].widget.is_hidden
+            target = field if shown and field != NON_FIELD_ERRORS else None
+            for message in messages:
+                form.add_error(target, message)
+    else:
+        for message in error.messages:
+            form.add_error(None, message)
+
+
+def _cap(choices: Any) -> list[tuple[Any, Any]]:
+    """Model choice labels are lower-case (they read inside sentences); a select shows
+    them as items, capitalised."""
+    return [(value, capfirst(label)) for value, label in choices]
+
+
+def _zone_help() -> str:
+    return str(_("In your time zone (%(zone)s).")) % {"zone": timezone.get_current_timezone_name()}
+
+
+# --- queue -----------------------------------------------------------------------------------
+
+
+class QueueFilterForm(forms.Form):
+    """Search and filters above the queue; every field optional."""
+
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": _("Reference, agency or target")}
+        ),
+    )
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    agency = forms.ModelChoiceField(
+        label=_("Agency"), required=False, queryset=Agency.objects.none(), empty_label=_("Any")
+    )
+    team = forms.ModelChoiceField(
+        label=_("Team"), required=False, queryset=Team.objects.none(), empty_label=_("Any")
+    )
+    kind = forms.ChoiceField(label=_("Process kind"), required=False)
+
+    def __init__(self, *args: Any, teams: Any, agencies: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        any_choice = [("", _("Any"))]
+        self.fields["status"].choices = any_choice + _cap(CaseStatus.choices)
+        self.fields["kind"].choices = any_choice + list(ProcessKind.choices)
+        self.fields["team"].queryset = teams
+        self.fields["agency"].queryset = agencies
+
+
+# --- case page -------------------------------------------------------------------------------
+
+
+class TransitionForm(forms.Form):
+    """One workflow button. ``expected_status`` is what the person saw: the compare-and-set
+    of ``case_transition`` refuses the move if someone else moved the case meanwhile."""
+
+    to_status = forms.ChoiceField(choices=CaseStatus.choices, widget=forms.HiddenInput)
+    expected_status = forms.ChoiceField(choices=CaseStatus.choices, widget=forms.HiddenInput)
+    reason = forms.CharField(
+        label=_("Reason"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args: Any, reason_required: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if reason_required:
+            self.fields["reason"].required = True
+        else:
+            del self.fields["reason"]
+
+
+class AssignForm(forms.Form):
+    assignee = forms.ModelChoiceField(
+        label=_("Assignee"), required=False, queryset=None, empty_label=_("Unassigned")
+    )
+
+    def __init__(self, *args: Any, users: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = users
+        self.fields["assignee"].label_from_instance = _user_label
+
+
+class AssignSelfForm(forms.Form):
+    """ "Assign to me": the same endpoint, with the person's own id as the assignee."""
+
+    assignee = forms.IntegerField(widget=forms.HiddenInput)
+
+
+def _user_label(user: Any) -> str:
+    full = user.get_full_name()
+    return f"{full} ({user.get_username()})" if full else user.get_username()
+
+
+class NoteForm(forms.Form):
+    body = forms.CharField(
+        label=_("New note"),
+        max_length=20_000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Internal: never shown to officers."),
+    )
+
+
+class AttachmentForm(forms.Form):
+    file = forms.FileField(
+        label=_("File"),
+        help_text=_("PDF or image (PNG, JPEG, TIFF, GIF, WebP)."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,image/*"}),
+    )
+    description = forms.CharField(label=_("Description"), required=False, max_length=300)
+
+
+class DeadlineOverrideForm(forms.Form):
+    due_at = forms.DateTimeField(
+        label=_("New due time"), widget=DateTimeLocalInput(), input_formats=[DATETIME_LOCAL]
+    )
+    reason = forms.CharField(
+        label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["due_at"].help_text = _zone_help()
+
+
+class PreservationExtendForm(forms.Form):
+    note = forms.CharField(
+        label=_("Renewed request"),
+        required=False,
+        max_length=500,
+        help_text=_("E.g. the date and reference of the agency's renewal."),
+    )
+
+
+class PreservationReleaseForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class UserNoticeForm(forms.Form):
+    status = forms.ChoiceField(label=_("Notice"), choices=_cap(UserNoticeStatus.choices))
+    reason = forms.ChoiceField(
+        label=_("Withheld because"),
+        required=False,
+        choices=[("", "—"), *_cap(UserNoticeWithheldReason.choices)],
+    )
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class TeamChangeForm(forms.Form):
+    team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.order_by("name"))
+    reason = forms.CharField(
+        label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+# --- intake ----------------------------------------------------------------------------------
+
+TARGET_ALIASES = {
+    "email": TargetKind.EMAIL,
+    "e-mail": TargetKind.EMAIL,
+    "mail": TargetKind.EMAIL,
+    "phone": TargetKind.PHONE,
+    "tel": TargetKind.PHONE,
+    "username": TargetKind.USERNAME,
+    "user": TargetKind.USERNAME,
+    "account": TargetKind.ACCOUNT_ID,
+    "account_id": TargetKind.ACCOUNT_ID,
+    "id": TargetKind.ACCOUNT_ID,
+    "ip": TargetKind.IP,
+    "url": TargetKind.URL,
+}
+
+
+def targets_parse(text: str) -> list[TargetInput]:
+    """One identifier per line, ``type:value`` or a bare value whose type is evident
+    (e-mail, +phone, IP, http(s) URL). Lines with no recognisable type are passed on with
+    an empty kind, so ``case_intake`` reports them by line number with the rest."""
+    found: list[TargetInput] = []
+    for raw in (text or "").splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        prefix, sep, rest = line.partition(":")
+        kind = TARGET_ALIASES.get(prefix.strip().lower()) if sep else None
+        if kind is not None and not rest.startswith("//"):
+            found.append(TargetInput(kind=kind, value=rest.strip()))
+            continue
+        found.append(TargetInput(kind=target_guess_kind(line) or "", value=line))
+    return found
+
+
+class IntakeForm(forms.Form):
+    """Legal process that arrived by e-mail, fax or post, typed in by staff."""
+
+    kind = forms.ChoiceField(label=_("Kind of process"), choices=ProcessKind.choices)
+    received_via = forms.ChoiceField(
+        label=_("Arrived by"),
+        choices=_cap(
+            [
+                (ReceivedVia.EMAIL, ReceivedVia.EMAIL.label),
+                (ReceivedVia.FAX, ReceivedVia.FAX.label),
+                (ReceivedVia.MAIL, ReceivedVia.MAIL.label),
+            ]
+        ),
+    )
+    received_at = forms.DateTimeField(
+        label=_("Received at"), widget=DateTimeLocalInput(), input_formats=[DATETIME_LOCAL]
+    )
+    country = forms.CharField(
+        label=_("Country"),
+        required=False,
+        max_length=2,
+        help_text=_("ISO 3166-1 code, e.g. US, DE, GB. Empty: the agency's country."),
+    )
+    subdivision = forms.CharField(
+        label=_("State or region"),
+        required=False,
+        max_length=6,
+        help_text=_("ISO 3166-2, e.g. US-CA (optional)."),
+    )
+    return_date = forms.DateField(
+        label=_("Return date"),
+        required=False,
+        widget=DateInput(),
+        help_text=_("As stated on the process; it wins over the default clock."),
+    )
+    agency = forms.ModelChoiceField(
+        label=_("Agency"),
+        required=False,
+        queryset=Agency.objects.filter(status=Agency.Status.ACTIVE).order_by("name"),
+        empty_label=_("Not a registered agency"),
+    )
+    issuing_authority = forms.CharField(
+        label=_("Issuing court or authority"),
+        required=False,
+        max_length=300,
+        help_text=_("Empty: the agency's name."),
+    )
+    authority_reference = forms.CharField(
+        label=_("Their reference"), required=False, max_length=120, help_text=_("Docket, case no.")
+    )
+    ndo = forms.BooleanField(label=_("Non-disclosure order"), required=False)
+    ndo_expires_on = forms.DateField(
+        label=_("Non-disclosure order expires on"),
+        required=False,
+        widget=DateInput(),
+        help_text=_("Empty: no end date (flagged for legal review)."),
+    )
+    emergency = forms.BooleanField(label=_("Emergency request"), required=False)
+    emergency_justification = forms.CharField(
+        label=_("Emergency justification"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("The danger of death or serious physical injury, as the agency states it."),
+    )
+    targets = forms.CharField(
+        label=_("Targets"),
+        widget=forms.Textarea(attrs={"rows": 5, "class": "mono", "spellcheck": "false"}),
+        help_text=_(
+            "One per line as type:value, e.g. email:someone@example.com, phone:+12025550123, "
+            "username:jdoe, account:10001, ip:192.0.2.7, url:https://example.com/p/1. "
+            "E-mail addresses, +phone numbers, IPs and URLs need no type."
+        ),
+    )
+    document = forms.FileField(
+        label=_("Process document"),
+        required=False,
+        help_text=_("The served document: PDF or image."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,image/*"}),
+    )
+    summary = forms.CharField(label=_("Summary"), required=False, max_length=300)
+    priority = forms.TypedChoiceField(
+        label=_("Priority"),
+        choices=_cap(Priority.choices),
+        coerce=int,
+        initial=Priority.NORMAL,
+    )
+    period_ends_on = forms.DateField(
+        label=_("Authorised period ends on"),
+        required=False,
+        widget=DateInput(),
+        help_text=_("Pen register, trap and trace, wiretap: the end the order states."),
+    )
+    foreign_offence = forms.BooleanField(
+        label=_("Foreign offence"), required=False, help_text=_("Canada 487.012(3)(b).")
+    )
+    enforcing_state_notified = forms.BooleanField(
+        label=_("Enforcing state notified"), required=False, help_text=_("EU 2023/1543 Art. 8.")
+    )
+
+    EXTRA = ("priority", "period_ends_on", "foreign_offence", "enforcing_state_notified")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["received_at"].help_text = _zone_help()
+        if not self.is_bound:
+            now = timezone.localtime().replace(second=0, microsecond=0)
+            self.initial.setdefault("received_at", now)
+
+    @property
+    def extra_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.EXTRA]
+
+    def service_arguments(self) -> dict[str, Any]:
+        """The cleaned input as ``case_intake`` keyword arguments."""
+        data = self.cleaned_data
+        agency = data.get("agency")
+        country = (data.get("country") or "").strip() or (agency.country if agency else "")
+        authority = (data.get("issuing_authority") or "").strip() or (agency.name if agency else "")
+        return {
+            "kind": data["kind"],
+            "received_via": data["received_via"],
+            "received_at": data["received_at"],
+            "country": country,
+            "subdivision": data.get("subdivision") or "",
+            "return_date": data.get("return_date"),
+            "agency": agency,
+            "issuing_authority": authority,
+            "authority_reference": data.get("authority_reference") or "",
+            "ndo": data.get("ndo", False),
+            "ndo_expires_on": data.get("ndo_expires_on"),
+            "emergency": data.get("emergency", False),
+            "emergency_justification": data.get("emergency_justification") or "",
+            "targets": targets_parse(data.get("targets", "")),
+            "document": data.get("document"),
+            "summary": data.get("summary") or "",
+            "priority": data.get("priority"),
+            "period_ends_on": data.get("period_ends_on"),
+            "foreign_offence": data.get("foreign_offence", False),
+            "enforcing_state_notified": data.get("enforcing_state_notified", False),
+        }
