@@ -448,3 +448,15 @@ def test_clock_reads_settings(settings):
 def test_naive_receipt_time_is_refused():
     with pytest.raises(ValueError, match="aware"):
         deadlines_compute(ProcessFacts(kind=K.US_SUBPOENA, received_at=datetime(2026, 9, 1)))
+
+
+def test_the_staff_documentation_lists_every_rule_and_sla():
+    """docs/deadlines.md is what staff read; it must not fall behind the code."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "deadlines.md").read_text()
+    for rule in RULES:
+        assert f"`{rule.id}`" in text, rule.id
+        assert rule.citation in text, rule.citation
+    for key, value in DEFAULT_SLAS.items():
+        assert f"| `{key}` | {value} |" in text, key
