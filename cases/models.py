@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pgtrigger
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
@@ -42,6 +43,18 @@ class ProcessKind(models.TextChoices):
     MLAT = "mlat", _("MLAT request")
     BR_COURT_ORDER = "br_court_order", _("Brazil court order (Marco Civil)")
     BR_RETENTION_DEMAND = "br_retention_demand", _("Brazil retention demand (Marco Civil 13/15)")
+
+
+class DataCategory(models.TextChoices):
+    """What records a process asks for; the statute decides which it may compel (LEGAL.md):
+    a subpoena reaches basic subscriber information, a 2703(d) order non-content records, a
+    warrant content."""
+
+    SUBSCRIBER = "subscriber", _("basic subscriber information")
+    LOGIN_IP = "login_ip", _("login and IP address history")
+    NON_CONTENT = "non_content", _("other non-content records (logs, headers, metadata)")
+    CONTENT = "content", _("stored content (messages, files, posts)")
+    LOCATION = "location", _("location information")
 
 
 class LegalProcess(models.Model):
@@ -80,6 +93,18 @@ class LegalProcess(models.Model):
     foreign_offence = models.BooleanField(
         _("foreign offence"), default=False, help_text=_("Canada 487.012(3)(b): 90-day demand")
     )
+    # What the officer asks for: the records, their period and the agency's own case number.
+    data_categories = ArrayField(
+        models.CharField(max_length=16, choices=DataCategory.choices),
+        verbose_name=_("data requested"),
+        default=list,
+        blank=True,
+    )
+    date_from = models.DateField(_("records from"), null=True, blank=True)
+    date_to = models.DateField(_("records until"), null=True, blank=True)
+    agency_case_number = models.CharField(
+        _("agency's case number"), max_length=64, blank=True, help_text=_("The agency's own file")
+    )
     enforcing_state_notified = models.BooleanField(
         _("enforcing state notified"), default=False, help_text=_("EU 2023/1543 Art. 8")
     )
@@ -111,6 +136,12 @@ class LegalProcess(models.Model):
             models.CheckConstraint(
                 condition=models.Q(ndo=True) | models.Q(ndo_expires_on__isnull=True),
                 name="cases_process_ndo_expiry_needs_ndo",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(date_from__isnull=True)
+                | models.Q(date_to__isnull=True)
+                | models.Q(date_from__lte=models.F("date_to")),
+                name="cases_process_date_range_in_order",
             ),
         ]
         triggers = [
@@ -372,6 +403,33 @@ class ReferenceCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}-{self.year}: {self.value}"
+
+
+class SubmissionKey(models.Model):
+    """An officer's ``Idempotency-Key`` and the request its submission created.
+
+    The row is inserted first, in the intake's transaction: a concurrent retry with the same
+    key waits on the unique index until the first commits, then finds this row and answers
+    with the same case instead of creating a second one. ``fingerprint`` (SHA-256 of the
+    submitted values and document) tells a true retry from a different request that reuses
+    the key. Keys are kept: a client generates a new one per submission (a UUID).
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    case = models.ForeignKey(
+        "Case", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="cases_submission_key_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"submission key of user {self.user_id}"
 
 
 class PreservationStatus(models.TextChoices):
