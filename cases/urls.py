@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from cases.views import case, files, intake, queue
+from cases.views import actions, case, files, intake, queue
 
 app_name = "cases"
 
@@ -10,10 +10,10 @@ urlpatterns = [
     path("", queue.queue, name="queue"),
     path("new/", intake.intake, name="intake"),
     path("<str:reference>/", case.case_detail, name="detail"),
-    path("<str:reference>/transition/", case.transition, name="transition"),
-    path("<str:reference>/assign/", case.assign, name="assign"),
-    path("<str:reference>/notes/", case.note_create, name="note_add"),
-    path("<str:reference>/attachments/", case.attachment_create, name="attachment_add"),
+    path("<str:reference>/transition/", actions.transition, name="transition"),
+    path("<str:reference>/assign/", actions.assign, name="assign"),
+    path("<str:reference>/notes/", actions.note_create, name="note_add"),
+    path("<str:reference>/attachments/", actions.attachment_create, name="attachment_add"),
     path(
         "<str:reference>/attachments/<int:pk>/",
         files.attachment_download,
@@ -24,21 +24,21 @@ urlpatterns = [
         files.process_document,
         name="process_document",
     ),
-    path("<str:reference>/user-notice/", case.user_notice, name="user_notice"),
-    path("<str:reference>/team/", case.team_change, name="team_change"),
+    path("<str:reference>/user-notice/", actions.user_notice, name="user_notice"),
+    path("<str:reference>/team/", actions.team_change, name="team_change"),
     path(
         "<str:reference>/deadlines/<int:pk>/override/",
-        case.deadline_override_view,
+        actions.deadline_override_view,
         name="deadline_override",
     ),
     path(
         "<str:reference>/preservations/<int:pk>/extend/",
-        case.preservation_extend_view,
+        actions.preservation_extend_view,
         name="preservation_extend",
     ),
     path(
         "<str:reference>/preservations/<int:pk>/release/",
-        case.preservation_release_view,
+        actions.preservation_release_view,
         name="preservation_release",
     ),
 ]

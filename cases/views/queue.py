@@ -69,7 +69,8 @@ def _page_number(raw: str | None) -> int:
 def _cases(user: Any, tab: QueueTab, form: QueueFilterForm, now: Any) -> QuerySet[Case]:
     """The tab's cases narrowed by the filters. Searching under "All" also finds closed
     cases (a reference someone asks about is often a closed one); other tabs stay open."""
-    data = form.cleaned_data if form.is_valid() else {}
+    form.is_valid()  # an invalid filter is dropped (and shown); the valid ones still apply
+    data = getattr(form, "cleaned_data", {})
     query = (data.get("q") or "").strip()
     status = data.get("status") or ""
     agency = data.get("agency")
