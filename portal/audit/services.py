@@ -30,6 +30,16 @@ Outcome = AccessEvent.Outcome
 # One sealing task per process per this many seconds; the task seals everyone's rows.
 SEAL_DEBOUNCE_SECONDS = 1
 _SEAL_QUEUED_KEY = "liaison:audit:seal-queued"
+IDENTITY_ACTIONS = frozenset(
+    {
+        Action.LOGIN,
+        Action.LOGIN_FAILED,
+        Action.OTP_FAILED,
+        Action.LOCKOUT,
+        Action.LOGOUT,
+        Action.TOKEN_USED,
+    }
+)
 # A list event names at most this many ids; pages are smaller than this.
 LIST_IDS_MAX = 200
 
@@ -99,8 +109,12 @@ def access_event_record(
         details=details or {},
     )
     if state is not None:
-        state.recorded += 1
-        state.denied += outcome == Outcome.DENIED
+        # Who-are-you events (a token used, a sign-in) say nothing about what was shown:
+        # a view that records only those still gets its read recorded by the middleware.
+        if action not in IDENTITY_ACTIONS:
+            state.recorded += 1
+        if outcome == Outcome.DENIED:
+            state.denied += 1
     if settings.LIAISON_AUDIT_SEAL_ON_COMMIT:
         transaction.on_commit(_seal_soon, robust=True)
     return event

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -71,6 +72,7 @@ def events_view(request: HttpRequest) -> HttpResponse:
             "page": page,
             "query": params.urlencode(),
             "actions": Action.choices,
+            "retention_years": settings.LIAISON_AUDIT_RETENTION_YEARS,
         },
     )
 

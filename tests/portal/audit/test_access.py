@@ -48,6 +48,15 @@ def test_a_view_that_records_its_read_is_not_logged_twice(client):
     assert "recorded_by" not in event.details
 
 
+def test_recording_only_who_called_does_not_count_as_recording_the_read(client):
+    response = client.get("/t/identity/LR-2026-000003/")
+
+    assert [(e.action, e.case_reference) for e in events_of(response)] == [
+        ("token_used", ""),
+        ("view", "LR-2026-000003"),
+    ]
+
+
 @pytest.mark.parametrize(("reference", "status"), [("LR-MISSING", 404), ("LR-FORBIDDEN", 403)])
 def test_a_gate_saying_no_is_logged_as_a_denial(client, responder, reference, status):
     response = client.get(f"/t/gated/{reference}/")

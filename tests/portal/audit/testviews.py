@@ -55,6 +55,13 @@ def service_view(request: HttpRequest) -> HttpResponse:
     return HttpResponse("done")
 
 
+@audited(Action.VIEW, object_type="tests.thing")
+def identity_only_view(request: HttpRequest, reference: str) -> HttpResponse:
+    """Records who called (as token authentication does) but not what it showed."""
+    access_event_record(action=Action.TOKEN_USED, request=request)
+    return HttpResponse(f"case {reference}")
+
+
 @audit_exempt("shows no case data")
 def exempt_view(request: HttpRequest) -> HttpResponse:
     return HttpResponse("nothing to see")
@@ -118,6 +125,7 @@ urlpatterns = [
     path("t/careful/<str:reference>/", careful_view, name="careful"),
     path("t/gated/<str:reference>/", gated_view, name="gated"),
     path("t/service/", service_view, name="service"),
+    path("t/identity/<str:reference>/", identity_only_view, name="identity"),
     path("t/exempt/", exempt_view, name="exempt"),
     path("t/unmarked/", unmarked_view, name="unmarked"),
     path("t/teams/", TeamListView.as_view(), name="team_list"),
