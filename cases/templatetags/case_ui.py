@@ -105,3 +105,15 @@ def query_with(context, **changes) -> str:
             params[key] = value
     encoded = params.urlencode()
     return f"?{encoded}" if encoded else "?"
+
+
+@register.filter
+def described(field) -> str:
+    """The field's widget pointing at its help text and its errors (``aria-describedby``),
+    so a screen reader reads "required" or "not a valid phone number" with the input."""
+    ids = []
+    if field.help_text:
+        ids.append(f"{field.auto_id}_helptext")
+    if field.errors:
+        ids.append(f"{field.auto_id}_error")
+    return field.as_widget(attrs={"aria-describedby": " ".join(ids)} if ids else None)

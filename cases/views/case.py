@@ -146,8 +146,9 @@ def case_page(
                 auto_id=f"id_{t.target}_%s",
             )
             tone = "danger" if t.target in DANGER_TARGETS else ""
-            if not tone and not transitions:
-                tone = "primary"
+            first_plain = not any(b.tone == "primary" for b in transitions)
+            if not tone and not t.reason_required and first_plain:
+                tone = "primary"  # the step forward; the others are quieter
             transitions.append(
                 TransitionButton(t.name, str(t.label), t.reason_required, tone, form)
             )

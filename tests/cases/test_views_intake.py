@@ -122,6 +122,9 @@ def test_every_problem_is_shown_by_its_field_input_kept_nothing_stored(responder
     assert "email:not-an-address\nphone:12\nfax:123</textarea>" in text
     assert 'value="SC-2026-77"' in text
     assert "The case was not created." in text
+    # the error is tied to its input for screen readers
+    assert 'aria-describedby="id_targets_helptext id_targets_error"' in text
+    assert 'id="id_targets_error"' in text and 'aria-invalid="true"' in text
     assert not Case.objects.exists()
     assert stored_files(media_root) == []
 
