@@ -429,3 +429,29 @@ def test_a_supervisor_moves_the_case_out_of_their_teams_and_lands_on_the_queue(
     assert response.status_code == 302 and response["Location"] == reverse("cases:queue")
     case.refresh_from_db()
     assert case.team == other_team
+
+
+@pytest.mark.django_db
+def test_the_case_page_query_count_does_not_grow_with_its_contents(responder, supervisor):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from cases.services import note_add, targets_add
+
+    case = intake(supervisor, targets=[(TargetKind.EMAIL, "one@example.com")])
+    client = verified_client(supervisor)
+    with CaptureQueriesContext(connection) as small:
+        client.get(page_url(case))
+    process = case.processes.get()
+    targets_add(
+        process=process,
+        targets=[(TargetKind.EMAIL, f"more{n}@example.com") for n in range(10)],
+        actor=supervisor,
+    )
+    for n in range(10):
+        note_add(case=case, author=supervisor, body=f"note {n}")
+        intake(responder, targets=[(TargetKind.EMAIL, f"more{n}@example.com")])
+    with CaptureQueriesContext(connection) as large:
+        response = client.get(page_url(case))
+    assert response.text.count("Also requested by") == 10
+    assert len(large.captured_queries) == len(small.captured_queries)

@@ -119,10 +119,11 @@ def test_filters_by_status_agency_team_and_process_kind(responder, other_team, n
     warrant = LegalProcessFactory(kind=ProcessKind.US_SEARCH_WARRANT).case
     client = verified_client(responder)
     assert refs(client.get(QUEUE, {"status": "triage"})) == [triage.reference]
-    assert set(refs(client.get(QUEUE, {"agency": agency.pk}))) == {
-        triage.reference,
-        received.reference,
-    }
+    by_agency = client.get(QUEUE, {"agency": agency.pk})
+    assert set(refs(by_agency)) == {triage.reference, received.reference}
+    assert f'<option value="{agency.pk}" selected>Example Port Authority Police</option>' in (
+        by_agency.text
+    )
     assert refs(client.get(QUEUE, {"kind": ProcessKind.US_SEARCH_WARRANT})) == [warrant.reference]
     both = client.get(QUEUE, {"status": "received", "agency": agency.pk, "tab": "unassigned"})
     assert refs(both) == [received.reference]
