@@ -319,6 +319,19 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "portal.api.schema.problem_responses",
     ],
+    # Stable names for the domain's choice sets in the schema (cases/api).
+    "ENUM_NAME_OVERRIDES": {
+        "CaseStatusEnum": "cases.models.CaseStatus",
+        "ProcessKindEnum": "cases.models.ProcessKind",
+        "OfficerProcessKindEnum": "cases.officer.selectors.OFFICER_KINDS",
+        "DeadlineKindEnum": "cases.models.DeadlineKind",
+        "DeadlineStatusEnum": "cases.models.DeadlineStatus",
+        "PreservationStatusEnum": "cases.models.PreservationStatus",
+        "TimelineKindEnum": "cases.models.TimelineKind",
+        "TargetKindEnum": "cases.models.TargetKind",
+        "DataCategoryEnum": "cases.models.DataCategory",
+        "ReceivedViaEnum": "cases.models.ReceivedVia",
+    },
 }
 LIAISON_API_TOKEN_DAYS = env.int("LIAISON_API_TOKEN_DAYS", default=90)
 # Absolute links in e-mails (enrolment links) start with this.

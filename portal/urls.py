@@ -33,6 +33,7 @@ urlpatterns = [
     path("cases/", include("cases.urls")),
     path("audit/", include("portal.audit.urls")),
     path("api/v1/", include("portal.api.urls")),
+    path("api/v1/", include("cases.api.urls")),  # requests/...; the domain's endpoints
     path("officer/", include("portal.officers.portal_urls")),
     path("officers/", include("portal.officers.urls")),
 ]

@@ -15,13 +15,17 @@ from cases.services.deadlines import case_deadlines_recompute, deadline_override
 from cases.services.intake import TargetInput, case_intake, process_update, targets_add
 from cases.services.preservations import preservation_extend, preservation_release
 from cases.services.routing import team_route
+from cases.services.submissions import Submission, SubmissionKeyReused, case_submit
 
 __all__ = [
+    "Submission",
+    "SubmissionKeyReused",
     "TargetInput",
     "attachment_add",
     "case_assign",
     "case_deadlines_recompute",
     "case_intake",
+    "case_submit",
     "case_team_change",
     "deadline_override",
     "note_add",

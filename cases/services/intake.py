@@ -9,13 +9,12 @@ transaction, with the document stored under its SHA-256. A failure leaves nothin
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-import phonenumbers
+import pycountry
 from django.contrib.postgres.search import SearchVector
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -29,6 +28,7 @@ from django.utils.translation import gettext_noop
 from cases.models import (
     Case,
     CaseType,
+    DataCategory,
     LegalProcess,
     Preservation,
     PreservationStatus,
@@ -107,7 +107,6 @@ KIND_COUNTRIES: dict[str, frozenset[str]] = {
 }
 # Kinds that may arrive without a document (a web form, an internal detection).
 DOCUMENT_OPTIONAL = frozenset({K.US_EMERGENCY, K.CYBERTIPLINE})
-_SUBDIVISION = re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}$")
 CLOCK_SKEW = timedelta(minutes=5)
 DOCUMENT_FOLDER = "cases/process"
 
@@ -129,13 +128,17 @@ class _Target:
 
 def _jurisdiction_errors(kind: str, country: str, subdivision: str) -> dict[str, str]:
     errors: dict[str, str] = {}
-    if country not in phonenumbers.SUPPORTED_REGIONS:
+    # ISO 3166 itself (pycountry's copy of the standard), not a look-alike pattern: a
+    # typo such as "US-CX" must not become a jurisdiction that rules and reports key on.
+    if len(country) != 2 or pycountry.countries.get(alpha_2=country) is None:
         errors["country"] = _("Give the country as an ISO 3166-1 code, e.g. US, DE, GB.")
     elif kind in KIND_COUNTRIES and country not in KIND_COUNTRIES[kind]:
         errors["country"] = _("This kind of process cannot come from %(country)s.") % {
             "country": country
         }
-    if subdivision and (not _SUBDIVISION.match(subdivision) or subdivision[:2] != country):
+    if subdivision and (
+        subdivision[:3] != f"{country}-" or pycountry.subdivisions.get(code=subdivision) is None
+    ):
         errors["subdivision"] = _(
             "Give the subdivision as an ISO 3166-2 code of the country, e.g. US-CA."
         )
@@ -210,6 +213,10 @@ def case_intake(
     agency: Agency | None = None,
     submitting_officer: Officer | None = None,
     received_via: str = ReceivedVia.EMAIL,
+    agency_case_number: str = "",
+    data_categories: Sequence[str] = (),
+    date_from: date | None = None,
+    date_to: date | None = None,
     priority: int | None = None,
     summary: str = "",
     request: HttpRequest | None = None,
@@ -230,6 +237,8 @@ def case_intake(
     issuing_authority = (issuing_authority or "").strip()
     emergency = emergency or kind == K.US_EMERGENCY
     emergency_justification = (emergency_justification or "").strip()
+    agency_case_number = (agency_case_number or "").strip()
+    data_categories = sorted(set(data_categories or ()))
 
     errors: dict[str, Any] = {}
     if kind not in ProcessKind.values:
@@ -255,6 +264,15 @@ def case_intake(
         errors["emergency_justification"] = _(
             "Say why this is an emergency (danger of death or serious physical injury)."
         )
+    unknown = [c for c in data_categories if c not in DataCategory.values]
+    if unknown:
+        errors["data_categories"] = _("Unknown kind of data: %(names)s.") % {
+            "names": ", ".join(unknown)
+        }
+    if date_from is not None and date_to is not None and date_from > date_to:
+        errors["date_to"] = _("The end of the period cannot be before its start.")
+    if len(agency_case_number) > 64:
+        errors["agency_case_number"] = _("The case number is longer than 64 characters.")
     if priority is not None and priority not in Priority.values:
         errors["priority"] = _("Choose a priority.")
     if submitting_officer is not None and agency is not None:
@@ -324,6 +342,10 @@ def case_intake(
             emergency_justification=emergency_justification,
             foreign_offence=foreign_offence,
             enforcing_state_notified=enforcing_state_notified,
+            agency_case_number=agency_case_number,
+            data_categories=data_categories,
+            date_from=date_from,
+            date_to=date_to,
             created_by=actor,
         )
         if checked is not None:

@@ -35,6 +35,7 @@ _TITLES = {
     409: gettext_lazy("Conflict."),
     413: gettext_lazy("Request too large."),
     415: gettext_lazy("Unsupported media type."),
+    422: gettext_lazy("Unprocessable content."),
     429: gettext_lazy("Too many requests."),
 }
 

@@ -1,0 +1,34 @@
+"""``/api/v1/``: the request endpoints (mounted by ``portal/urls.py`` beside the platform's).
+
+``<str:reference>`` takes any text so that an unknown or malformed reference reaches the
+gate and answers a logged problem+json 404, like another agency's.
+Reserved: ``requests/<reference>/productions/`` and ``verify/`` (disclosures work).
+"""
+
+import os
+
+from django.urls import path
+
+from cases.api import views
+
+app_name = "requests_api"
+
+urlpatterns = [
+    path("requests/", views.RequestsApi.as_view(), name="list"),
+    path("requests/<str:reference>/", views.RequestDetailApi.as_view(), name="detail"),
+    path(
+        "requests/<str:reference>/extend-preservation/",
+        views.RequestExtendPreservationApi.as_view(),
+        name="extend_preservation",
+    ),
+    path(
+        "requests/<str:reference>/withdraw/",
+        views.RequestWithdrawApi.as_view(),
+        name="withdraw",
+    ),
+]
+
+if os.environ.get("LIAISON_BENCH_BASELINE") == "1":  # bench/api.py only, never in production
+    from cases.api.bench import PlainRequestListApi
+
+    urlpatterns.append(path("bench/plain-requests/", PlainRequestListApi.as_view()))

@@ -1,0 +1,783 @@
+"""``/api/v1/requests/``: officers file legal process and follow their agency's requests.
+
+One view per URL; each operation has its own nested input and output serializers and calls
+one service or selector. Access: ``case_get_for_user`` is the gate (another agency's
+reference is a 404 like a missing one); reads are written to the access log here, writes by
+the services.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiRequest,
+    OpenApiResponse,
+    extend_schema,
+)
+from rest_framework import exceptions, serializers, status
+from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from cases.api.serializers import (
+    DeadlineOutput,
+    PreservationOutput,
+    ProcessOutput,
+    TargetOutput,
+    TimelineEventOutput,
+    UtcDateTimeField,
+    raise_api_errors,
+    status_field,
+)
+from cases.errors import ConcurrentUpdate
+from cases.models import CaseStatus, DataCategory, ProcessKind, ReceivedVia, TargetKind
+from cases.officer.selectors import (
+    OFFICER_KINDS,
+    PreservationView,
+    agency_requests,
+    preservation_of_request,
+    request_view,
+)
+from cases.selectors import case_deadlines, case_get_for_user
+from cases.services import (
+    SubmissionKeyReused,
+    TargetInput,
+    case_submit,
+    preservation_extend,
+)
+from cases.workflow import case_transition, transition_get
+from portal.api.pagination import StandardPagination
+from portal.api.views import ApiView
+from portal.audit.access import audited
+from portal.audit.models import Action
+from portal.audit.services import access_event_record, access_list_record
+
+PROBLEM = {"$ref": "#/components/schemas/Problem"}
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+# Service argument names -> API field names (None: about the input as a whole).
+SUBMIT_FIELDS: dict[str, str | None] = {
+    "country": "jurisdiction",
+    "subdivision": "jurisdiction",
+    "document": "legal_process",
+    "idempotency_key": IDEMPOTENCY_HEADER,
+    "case_type": None,
+    "received_at": None,
+    "received_via": None,
+    "submitting_officer": None,
+    "priority": None,
+}
+
+
+def _problem(status_code: int, description: str) -> dict[Any, OpenApiResponse]:
+    return {
+        (status_code, "application/problem+json"): OpenApiResponse(
+            response=PROBLEM, description=description
+        )
+    }
+
+
+class Conflict(exceptions.APIException):
+    """The request is not in a state that allows the action (409)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "invalid_state"
+    default_detail = "The request is not in a state that allows this."
+
+
+class IdempotencyKeyReused(exceptions.APIException):
+    """The key names an earlier, different submission (422)."""
+
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_code = "idempotency_key_reused"
+    default_detail = "This idempotency key was already used for a different request."
+
+
+def _messages(error: DjangoValidationError) -> str:
+    return " ".join(error.messages)
+
+
+# --- shared examples --------------------------------------------------------------------------
+
+DEADLINE_EXAMPLE = {
+    "kind": "response",
+    "due_at": "2026-03-17T04:59:59Z",
+    "rule": "us.subpoena",
+    "citation": "18 USC 2703(c)(2)",
+    "explanation": "No return date on the subpoena: internal SLA of 14 days.",
+    "status": "open",
+}
+REQUEST_ROW_EXAMPLE = {
+    "reference": "LR-2026-000123",
+    "status": "triage",
+    "emergency": False,
+    "kind": "us_subpoena",
+    "jurisdiction": "US-IL",
+    "agency_case_number": "SPD-26-0412",
+    "submitted_at": "2026-03-03T15:04:05Z",
+    "status_changed_at": "2026-03-04T09:30:00Z",
+    "next_due_at": "2026-03-17T04:59:59Z",
+}
+
+
+# --- the collection: list and submit ----------------------------------------------------------
+
+
+class TargetInputSerializer(serializers.Serializer):
+    """One identifier the process names."""
+
+    type = serializers.ChoiceField(
+        choices=TargetKind.choices,
+        help_text="email, phone (E.164 or national), username, account_id, ip (or CIDR), url.",
+    )
+    value = serializers.CharField(max_length=500, help_text="The identifier as written.")
+
+
+class TargetListField(serializers.ListField):
+    """Targets as a JSON array in one form field (multipart), or repeated form fields each
+    holding one JSON object; a JSON body would give the list itself."""
+
+    child = TargetInputSerializer()
+
+    def to_internal_value(self, data: Any) -> Any:
+        items: list[Any] = []
+        for raw in data if isinstance(data, list) else [data]:
+            if isinstance(raw, str):
+                try:
+                    parsed = json.loads(raw)
+                except ValueError:
+                    raise serializers.ValidationError(
+                        _('Give the targets as JSON: [{"type": "email", "value": "..."}].'),
+                        code="invalid",
+                    ) from None
+                items += parsed if isinstance(parsed, list) else [parsed]
+            else:
+                items.append(raw)
+        return super().to_internal_value(items)
+
+
+class RequestRowOutput(serializers.Serializer):
+    """One request in the agency's list."""
+
+    reference = serializers.CharField(help_text="The provider's reference, LR-YYYY-NNNNNN.")
+    status = status_field()
+    emergency = serializers.BooleanField(help_text="Filed as an emergency.")
+    kind = serializers.ChoiceField(
+        choices=ProcessKind.choices, allow_null=True, help_text="Kind of legal process."
+    )
+    jurisdiction = serializers.CharField(
+        allow_null=True, help_text="ISO 3166-2 subdivision or ISO 3166-1 country."
+    )
+    agency_case_number = serializers.CharField(
+        allow_null=True, help_text="The agency's own case number."
+    )
+    submitted_at = UtcDateTimeField(source="created_at", help_text="When it was filed (UTC).")
+    status_changed_at = UtcDateTimeField(help_text="Last status change (UTC).")
+    next_due_at = UtcDateTimeField(
+        allow_null=True, help_text="The nearest open deadline (UTC); null when none is open."
+    )
+
+
+class RequestPageOutput(serializers.Serializer):
+    """One page of the agency's requests, newest first."""
+
+    count = serializers.IntegerField(help_text="Requests matching the filter in all.")
+    next = serializers.URLField(allow_null=True, help_text="The next page; null on the last.")
+    previous = serializers.URLField(
+        allow_null=True, help_text="The previous page; null on the first."
+    )
+    results = RequestRowOutput(many=True, help_text="The requests on this page.")
+
+
+@audited(Action.LIST, object_type="cases.case")
+class RequestsApi(ApiView):
+    """``GET``: the agency's requests. ``POST``: file a new request (multipart)."""
+
+    parser_classes = [MultiPartParser]
+
+    class ListFilter(serializers.Serializer):
+        status = status_field(required=False, help_text="Only requests in this status.")
+
+    class SubmitInput(serializers.Serializer):
+        """A new request: the legal process, what it asks for and its document."""
+
+        kind = serializers.ChoiceField(
+            choices=OFFICER_KINDS,
+            help_text="Kind of legal process, e.g. us_subpoena, us_search_warrant, "
+            "us_2703f_preservation, us_emergency_request, eu_epoc.",
+        )
+        jurisdiction = serializers.RegexField(
+            r"^[A-Za-z]{2}(-[A-Za-z0-9]{1,3})?$",
+            max_length=6,
+            help_text="Where the process was issued: ISO 3166-1 alpha-2 country (US) or "
+            "ISO 3166-2 subdivision (US-CA).",
+        )
+        issuing_authority = serializers.CharField(
+            required=False,
+            allow_blank=True,
+            max_length=300,
+            help_text="The court or authority that issued the process; default: your agency.",
+        )
+        authority_reference = serializers.CharField(
+            required=False,
+            allow_blank=True,
+            max_length=120,
+            help_text="The issuer's docket or reference number, if any.",
+        )
+        agency_case_number = serializers.CharField(
+            required=False, allow_blank=True, max_length=64, help_text="Your agency's case number."
+        )
+        targets = TargetListField(
+            min_length=1,
+            max_length=100,
+            help_text="The identifiers the process names. In multipart, one field holding a "
+            'JSON array: [{"type": "email", "value": "suspect@example.com"}].',
+        )
+        data_categories = serializers.ListField(
+            child=serializers.ChoiceField(choices=DataCategory.choices),
+            required=False,
+            max_length=len(DataCategory.choices),
+            help_text="The records asked for; repeat the field for several: subscriber, "
+            "login_ip, non_content, content, location.",
+        )
+        date_from = serializers.DateField(
+            required=False, help_text="Records from this day (YYYY-MM-DD)."
+        )
+        date_to = serializers.DateField(
+            required=False, help_text="Records up to this day (YYYY-MM-DD)."
+        )
+        return_date = serializers.DateField(
+            required=False,
+            help_text="The return date the process states; it sets the response deadline.",
+        )
+        emergency = serializers.BooleanField(
+            required=False,
+            default=False,
+            help_text="An emergency: danger of death or serious physical injury.",
+        )
+        emergency_justification = serializers.CharField(
+            required=False,
+            allow_blank=True,
+            max_length=5000,
+            help_text="Why it is an emergency; required when emergency is true.",
+        )
+        ndo = serializers.BooleanField(
+            required=False,
+            default=False,
+            help_text="A non-disclosure order (18 USC 2705(b)) forbids notifying the user; "
+            "implied by ndo_expires_on.",
+        )
+        ndo_expires_on = serializers.DateField(
+            required=False, help_text="When the non-disclosure order ends (YYYY-MM-DD)."
+        )
+        legal_process = serializers.FileField(
+            required=False,
+            allow_empty_file=True,  # the service says why an empty file is refused
+            help_text="The signed legal process as a PDF (a scan as PNG, JPEG or TIFF is "
+            "accepted too). Required except for emergency disclosure requests.",
+        )
+
+    class SubmitOutput(serializers.Serializer):
+        """The request as filed: its reference and the deadlines the rules computed."""
+
+        reference = serializers.CharField(help_text="The provider's reference: quote it.")
+        status = status_field()
+        emergency = serializers.BooleanField(help_text="Filed as an emergency.")
+        submitted_at = UtcDateTimeField(source="created_at", help_text="When it was filed (UTC).")
+        deadlines = DeadlineOutput(many=True, help_text="The deadlines the rules computed.")
+
+    @extend_schema(
+        operation_id="requests_list",
+        summary="List your agency's requests",
+        description="Newest first, 50 per page (`page_size` up to 200). Needs the `read` "
+        "scope. Requests filed by any officer of your agency, by API, portal, e-mail or fax, "
+        "are listed; other agencies' never.",
+        parameters=[
+            ListFilter,
+            OpenApiParameter(
+                "page", {"type": "integer", "minimum": 1}, description="Page number, from 1."
+            ),
+            OpenApiParameter(
+                "page_size",
+                {"type": "integer", "minimum": 1, "maximum": 200},
+                description="Requests per page, 1 to 200 (default 50).",
+            ),
+        ],
+        responses={
+            200: OpenApiResponse(
+                response=RequestPageOutput,
+                examples=[
+                    OpenApiExample(
+                        "One page",
+                        value={
+                            "count": 1,
+                            "next": None,
+                            "previous": None,
+                            "results": [REQUEST_ROW_EXAMPLE],
+                        },
+                    )
+                ],
+            ),
+            **_problem(404, "The page does not exist."),
+        },
+        tags=["requests"],
+    )
+    def get(self, request: Request) -> Response:
+        filters = self.ListFilter(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        status_wanted = filters.validated_data.get("status", "")
+        paginator = StandardPagination()
+        page = paginator.paginate_queryset(
+            agency_requests(request.user, status=status_wanted), request, view=self
+        )
+        rows = page or []
+        access_list_record(
+            request=request._request,
+            object_type="cases.case",
+            objects=rows,
+            page=paginator.page.number if page is not None else None,
+            query={"status": status_wanted} if status_wanted else None,
+        )
+        return paginator.get_paginated_response(RequestRowOutput(rows, many=True).data)
+
+    @extend_schema(
+        operation_id="requests_submit",
+        summary="File a request",
+        description=(
+            "Multipart form. Needs the `submit` scope. Answers 201 with the reference and the "
+            "deadlines computed from the kind, jurisdiction and dates.\n\n"
+            "Send an `Idempotency-Key` (e.g. a UUID) and retry freely: a retry with the same "
+            "key answers with the request the first attempt created (header "
+            "`Idempotent-Replayed: true`), never a second one, even if both arrive at once. "
+            "The same key with different content is refused (422). A submission that failed "
+            "(4xx) stores nothing, and its key may be used again."
+        ),
+        parameters=[
+            OpenApiParameter(
+                IDEMPOTENCY_HEADER,
+                str,
+                OpenApiParameter.HEADER,
+                description="1-255 visible ASCII characters, unique per submission.",
+                pattern=r"^[!-~]{1,255}$",
+            ),
+            OpenApiParameter(
+                "Location",
+                str,
+                OpenApiParameter.HEADER,
+                response=[201],
+                description="The request's URL.",
+            ),
+            OpenApiParameter(
+                "Idempotent-Replayed",
+                str,
+                OpenApiParameter.HEADER,
+                response=[201],
+                description="`true` when this answers a retry of an earlier submission.",
+            ),
+        ],
+        request=OpenApiRequest(
+            request=SubmitInput,
+            encoding={"targets": {"contentType": "application/json"}},
+            examples=[
+                OpenApiExample(
+                    "A subpoena for subscriber records",
+                    value={
+                        "kind": "us_subpoena",
+                        "jurisdiction": "US-IL",
+                        "issuing_authority": "Circuit Court of Example County",
+                        "agency_case_number": "SPD-26-0412",
+                        "targets": '[{"type": "email", "value": "suspect@example.com"}]',
+                        "data_categories": ["subscriber", "login_ip"],
+                        "date_from": "2026-01-01",
+                        "date_to": "2026-02-28",
+                        "legal_process": "(the PDF file)",
+                    },
+                    request_only=True,
+                )
+            ],
+        ),
+        responses={
+            201: OpenApiResponse(
+                response=SubmitOutput,
+                description="Filed (or, for a retry, filed earlier).",
+                examples=[
+                    OpenApiExample(
+                        "Filed",
+                        value={
+                            "reference": "LR-2026-000123",
+                            "status": "received",
+                            "emergency": False,
+                            "submitted_at": "2026-03-03T15:04:05Z",
+                            "deadlines": [DEADLINE_EXAMPLE],
+                        },
+                    )
+                ],
+            ),
+            **_problem(422, "The Idempotency-Key was used before for a different request."),
+        },
+        tags=["requests"],
+    )
+    def post(self, request: Request) -> Response:
+        key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
+        form = self.SubmitInput(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        jurisdiction = data["jurisdiction"].upper()
+        officer = request.user.officer
+        try:
+            submission = case_submit(
+                actor=request.user,
+                key=key,
+                request=request._request,
+                kind=data["kind"],
+                country=jurisdiction[:2],
+                subdivision=jurisdiction if "-" in jurisdiction else "",
+                issuing_authority=data.get("issuing_authority") or officer.agency.name,
+                authority_reference=data.get("authority_reference", ""),
+                agency_case_number=data.get("agency_case_number", ""),
+                targets=[TargetInput(kind=t["type"], value=t["value"]) for t in data["targets"]],
+                data_categories=data.get("data_categories", []),
+                date_from=data.get("date_from"),
+                date_to=data.get("date_to"),
+                return_date=data.get("return_date"),
+                emergency=data["emergency"],
+                emergency_justification=data.get("emergency_justification", ""),
+                ndo=data["ndo"] or data.get("ndo_expires_on") is not None,
+                ndo_expires_on=data.get("ndo_expires_on"),
+                document=data.get("legal_process"),
+                received_via=ReceivedVia.API,
+            )
+        except SubmissionKeyReused as error:
+            raise IdempotencyKeyReused(_messages(error)) from error
+        except DjangoValidationError as error:
+            raise_api_errors(error, SUBMIT_FIELDS)
+        case = submission.case
+        body = self.SubmitOutput(_submit_data(case)).data
+        headers = {"Location": reverse("requests_api:detail", args=[case.reference])}
+        if submission.replayed:
+            headers["Idempotent-Replayed"] = "true"
+        return Response(body, status=status.HTTP_201_CREATED, headers=headers)
+
+
+def _submit_data(case: Any) -> dict[str, Any]:
+    return {
+        "reference": case.reference,
+        "status": case.status,
+        "emergency": case.emergency,
+        "created_at": case.created_at,
+        "deadlines": list(case_deadlines(case).select_related(None)),
+    }
+
+
+# --- one request ------------------------------------------------------------------------------
+
+
+class RequestDetailOutput(serializers.Serializer):
+    """A request as its agency sees it: status, deadlines, holds and the public timeline."""
+
+    reference = serializers.CharField(help_text="The provider's reference.")
+    status = status_field()
+    emergency = serializers.BooleanField(help_text="Handled as an emergency.")
+    received_via = serializers.ChoiceField(
+        choices=ReceivedVia.choices, help_text="How it arrived: api, portal, email, fax, ..."
+    )
+    submitted_at = UtcDateTimeField(help_text="When it was filed (UTC).")
+    status_changed_at = UtcDateTimeField(help_text="Last status change (UTC).")
+    closed_at = UtcDateTimeField(allow_null=True, help_text="When it was closed (UTC), or null.")
+    can_withdraw = serializers.BooleanField(help_text="Whether withdraw is possible now.")
+    process = ProcessOutput(allow_null=True, help_text="The legal process it was filed with.")
+    targets = TargetOutput(many=True, help_text="The identifiers the process names.")
+    deadlines = DeadlineOutput(many=True, help_text="Every deadline of the request.")
+    preservations = PreservationOutput(many=True, help_text="Holds on the targets' records.")
+    timeline = TimelineEventOutput(many=True, help_text="What happened, oldest first.")
+
+
+def _detail_data(request: Request, reference: str) -> dict[str, Any]:
+    case = case_get_for_user(request.user, reference, request=request._request)
+    view = request_view(case)
+    return {
+        "reference": case.reference,
+        "status": case.status,
+        "emergency": case.emergency,
+        "received_via": case.received_via,
+        "submitted_at": case.created_at,
+        "status_changed_at": case.status_changed_at,
+        "closed_at": case.closed_at,
+        "can_withdraw": view.can_withdraw,
+        "process": view.process,
+        "targets": view.targets,
+        "deadlines": view.deadlines,
+        "preservations": view.preservations,
+        "timeline": view.timeline,
+        "_case": case,
+    }
+
+
+DETAIL_EXAMPLE = {
+    "reference": "LR-2026-000123",
+    "status": "triage",
+    "emergency": False,
+    "received_via": "api",
+    "submitted_at": "2026-03-03T15:04:05Z",
+    "status_changed_at": "2026-03-04T09:30:00Z",
+    "closed_at": None,
+    "can_withdraw": True,
+    "process": {
+        "kind": "us_subpoena",
+        "jurisdiction": "US-IL",
+        "issuing_authority": "Circuit Court of Example County",
+        "authority_reference": "GJ-2026-0412",
+        "agency_case_number": "SPD-26-0412",
+        "data_categories": ["subscriber"],
+        "date_from": "2026-01-01",
+        "date_to": "2026-02-28",
+        "return_date": None,
+        "ndo": False,
+        "ndo_expires_on": None,
+        "emergency": False,
+        "received_at": "2026-03-03T15:04:05Z",
+        "document_sha256": "9f2c" + "0" * 60,
+    },
+    "targets": [
+        {"type": "email", "value": "Suspect@Example.com", "normalised": "suspect@example.com"}
+    ],
+    "deadlines": [DEADLINE_EXAMPLE],
+    "preservations": [],
+    "timeline": [
+        {
+            "at": "2026-03-03T15:04:05Z",
+            "kind": "intake",
+            "text": "Received US subpoena (18 USC 2703(c)(2)) from Circuit Court of Example "
+            "County (API).",
+        }
+    ],
+}
+
+
+@audited(Action.VIEW, object_type="cases.case")
+class RequestDetailApi(ApiView):
+    """``GET``: one request of the agency."""
+
+    @extend_schema(
+        operation_id="requests_retrieve",
+        summary="Track a request",
+        description="Status, deadlines, preservation holds and the public timeline. Needs "
+        "the `read` scope. Another agency's reference answers 404, like a missing one.",
+        responses={
+            200: OpenApiResponse(
+                response=RequestDetailOutput,
+                examples=[OpenApiExample("In triage", value=DETAIL_EXAMPLE)],
+            )
+        },
+        tags=["requests"],
+    )
+    def get(self, request: Request, reference: str) -> Response:
+        data = _detail_data(request, reference)
+        case = data.pop("_case")
+        access_event_record(
+            action=Action.VIEW, request=request._request, obj=case, case_reference=case.reference
+        )
+        return Response(RequestDetailOutput(data).data)
+
+
+# --- actions on one request -------------------------------------------------------------------
+
+
+@audited(Action.UPDATE, object_type="cases.preservation")
+class RequestExtendPreservationApi(ApiView):
+    """``POST``: a renewed request extends a preservation hold."""
+
+    parser_classes = [JSONParser, MultiPartParser]
+
+    class ExtendInput(serializers.Serializer):
+        preservation = serializers.IntegerField(
+            required=False,
+            min_value=1,
+            help_text="The hold's id (see preservations in the request); may be left out "
+            "when the request has exactly one hold in force.",
+        )
+        note = serializers.CharField(
+            required=False,
+            allow_blank=True,
+            max_length=500,
+            help_text="About the renewal, e.g. your renewal letter's date and reference.",
+        )
+
+    class ExtendOutput(serializers.Serializer):
+        """The hold after the extension."""
+
+        reference = serializers.CharField(help_text="The request's reference.")
+        preservation = PreservationOutput(help_text="The extended hold.")
+
+    @extend_schema(
+        operation_id="requests_extend_preservation",
+        summary="Extend a preservation (renewed request)",
+        description="Needs the `submit` scope. A renewed request under 18 USC 2703(f)(2) "
+        "extends a US hold by 90 days once (180 days in all); an EU preservation order "
+        "(Reg. 2023/1543 Art. 11) by 30 days. The new expiry is computed by the rules. "
+        "409 when the hold has ended or has no extension left. Retrying is safe: a repeated "
+        "extension is refused (409), never applied twice.",
+        request=ExtendInput,
+        responses={
+            200: OpenApiResponse(
+                response=ExtendOutput,
+                examples=[
+                    OpenApiExample(
+                        "Extended",
+                        value={
+                            "reference": "LR-2026-000124",
+                            "preservation": {
+                                "id": 17,
+                                "status": "extended",
+                                "starts_at": "2026-01-05T10:00:00Z",
+                                "expires_at": "2026-07-05T04:59:59Z",
+                                "extensions": 1,
+                                "extensions_allowed": 1,
+                                "can_extend": False,
+                            },
+                        },
+                    )
+                ],
+            ),
+            **_problem(409, "The hold has ended, or has no extension left."),
+        },
+        examples=[
+            OpenApiExample(
+                "Renewal",
+                value={"preservation": 17, "note": "Renewal letter of 2026-03-30, ref. FBE-88"},
+                request_only=True,
+            )
+        ],
+        tags=["requests"],
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        case = case_get_for_user(request.user, reference, request=request._request)
+        form = self.ExtendInput(data=request.data)
+        form.is_valid(raise_exception=True)
+        wanted = form.validated_data.get("preservation")
+        hold = preservation_of_request(case, wanted)
+        if hold is None:
+            raise exceptions.ValidationError(
+                {
+                    "preservation": _("This request has no such hold.")
+                    if wanted is not None
+                    else _("Name the hold to extend: this request has none or several in force.")
+                }
+            )
+        try:
+            hold = preservation_extend(
+                preservation=hold,
+                actor=request.user,
+                note=form.validated_data.get("note", ""),
+                request=request._request,
+            )
+        except ConcurrentUpdate as error:
+            raise Conflict(_messages(error), code="conflict") from error
+        except DjangoValidationError as error:
+            raise Conflict(_messages(error)) from error
+        view = PreservationView(hold, _extensions_allowed(hold))
+        return Response(self.ExtendOutput({"reference": case.reference, "preservation": view}).data)
+
+
+def _extensions_allowed(hold: Any) -> int:
+    from cases.rules import MAX_PRESERVATION_EXTENSIONS
+
+    return MAX_PRESERVATION_EXTENSIONS.get(hold.process.kind, 0)
+
+
+@audited(Action.TRANSITION, object_type="cases.case")
+class RequestWithdrawApi(ApiView):
+    """``POST``: the agency withdraws its request."""
+
+    parser_classes = [JSONParser, MultiPartParser]
+
+    class WithdrawInput(serializers.Serializer):
+        reason = serializers.CharField(
+            max_length=2000,
+            help_text="Why the request is withdrawn; shown to the staff handling it.",
+        )
+
+    class WithdrawOutput(serializers.Serializer):
+        """The request after withdrawal."""
+
+        reference = serializers.CharField(help_text="The request's reference.")
+        status = status_field()
+        status_changed_at = UtcDateTimeField(help_text="When it was withdrawn (UTC).")
+
+    @extend_schema(
+        operation_id="requests_withdraw",
+        summary="Withdraw a request",
+        description="Needs the `submit` scope. Possible while the request is open; records "
+        "already disclosed stay disclosed. 409 once it is disclosed, rejected, withdrawn or "
+        "closed, so a retry never withdraws twice.",
+        request=WithdrawInput,
+        responses={
+            200: OpenApiResponse(
+                response=WithdrawOutput,
+                examples=[
+                    OpenApiExample(
+                        "Withdrawn",
+                        value={
+                            "reference": "LR-2026-000123",
+                            "status": "withdrawn",
+                            "status_changed_at": "2026-03-05T08:00:00Z",
+                        },
+                    )
+                ],
+            ),
+            **_problem(409, "The request can no longer be withdrawn."),
+        },
+        examples=[
+            OpenApiExample(
+                "Case resolved",
+                value={"reason": "The suspect was identified; records no longer needed."},
+                request_only=True,
+            )
+        ],
+        tags=["requests"],
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        case = case_get_for_user(request.user, reference, request=request._request)
+        form = self.WithdrawInput(data=request.data)
+        form.is_valid(raise_exception=True)
+        if transition_get(case.status, CaseStatus.WITHDRAWN) is None:
+            raise Conflict(
+                _("A request that is %(status)s can no longer be withdrawn.")
+                % {"status": case.get_status_display()}
+            )
+        try:
+            result = case_transition(
+                case=case,
+                to_status=CaseStatus.WITHDRAWN,
+                actor=request.user,
+                reason=form.validated_data["reason"],
+                request=request._request,
+            )
+        except ConcurrentUpdate as error:
+            raise Conflict(_messages(error), code="conflict") from error
+        except DjangoValidationError as error:
+            raise_api_errors(error, {"to_status": None})
+        withdrawn = result.case
+        return Response(
+            self.WithdrawOutput(
+                {
+                    "reference": withdrawn.reference,
+                    "status": withdrawn.status,
+                    "status_changed_at": withdrawn.status_changed_at,
+                }
+            ).data
+        )
+
+
+__all__ = [
+    "RequestDetailApi",
+    "RequestExtendPreservationApi",
+    "RequestWithdrawApi",
+    "RequestsApi",
+]
