@@ -230,3 +230,39 @@ def test_also_requested_by_lists_other_visible_cases_with_the_same_target(
     TargetFactory(process__case=hidden, case=hidden, value="jane.doe@example.com")
     rows = cases_also_requesting(responder, first)
     assert [(r["case"], r["target"].normalised) for r in rows] == [(second, "jane.doe@example.com")]
+
+
+@pytest.mark.parametrize(
+    ("query", "matches"),
+    [
+        ("LR-2026-000123", True),
+        ("lr-2026-123", True),
+        ("2026-000123", True),
+        ("123", True),
+        ("000123", True),
+        ("026-00012", False),  # a partial reference: substring (trigram) match only
+    ],
+)
+def test_reference_search_forms(responder, query, matches):
+    case = CaseFactory(reference="LR-2026-000123")
+    CaseFactory(reference="LR-2026-000124")
+    found = list(case_search(responder, query))
+    if matches:
+        assert found == [case]
+    else:
+        assert case in found and len(found) == 2
+
+
+def test_queue_counts_are_capped(responder, queue):
+    from cases.selectors import case_queue_counts
+
+    counts = case_queue_counts(responder, now=queue["now"])
+    assert counts == {
+        "all": 5,
+        "mine": 1,
+        "unassigned": 3,
+        "emergency": 1,
+        "due_48h": 2,
+        "overdue": 1,
+    }
+    assert case_queue_counts(responder, now=queue["now"], cap=2)["all"] == 2
