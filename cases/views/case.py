@@ -161,7 +161,8 @@ def case_page(
         assign_form = bound.get("assign") or AssignForm(
             users=users, initial={"assignee": case.assignee_id}
         )
-        if case.assignee_id != user.pk and users.filter(pk=user.pk).exists():
+        mine = case.assignee_id == user.pk
+        if case.is_open and not mine and users.filter(pk=user.pk).exists():
             assign_self_form = AssignSelfForm(initial={"assignee": user.pk}, prefix="self")
 
     deadlines = []

@@ -6,6 +6,7 @@ Screenshots land in test-artifacts/screenshots/ (named ``cases-*``).
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import timedelta
 
@@ -14,12 +15,13 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from cases.models import Case, CaseStatus, ProcessKind, TargetKind
+from cases.models import OPEN_STATUSES, Case, CaseStatus, ProcessKind, TargetKind
+from portal.accounts.models import User
 from portal.accounts.roles import Role
 from tests.cases.documents import pdf_bytes
 from tests.cases.factories import intake
 from tests.e2e.conftest import screenshot, sign_in, url_path
-from tests.factories import AgencyFactory, UserFactory, default_team
+from tests.factories import PASSWORD, AgencyFactory, UserFactory, default_team
 
 pytestmark = pytest.mark.e2e
 
@@ -311,3 +313,30 @@ def test_supervisor_overrides_a_deadline_with_a_reason(page: Page, live_server, 
     expect(page.locator("#deadlines")).to_contain_text("Moved by supervisor; the rule gave 20")
     expect(page.locator("#deadlines")).to_contain_text("2030-01-15 17:00 UTC")
     snap(page, "cases-8-case-supervisor")
+
+
+def test_every_demo_case_page_renders_cleanly_for_a_supervisor(page: Page, live_server):
+    # GIVEN the demo data `make run` loads (every queue tab, holds, approvals, notes)
+    from django.core.management import call_command
+
+    call_command("load_demo", stdout=io.StringIO())
+    supervisor = User.objects.get(username="supervisor")
+    supervisor.set_password(PASSWORD)
+    supervisor.save()
+
+    # WHEN the supervisor of all three teams signs in
+    sign_in(page, live_server, supervisor)
+    page.goto(reverse("cases:queue"))
+    snap(page, "cases-9-demo-queue")
+    shown = page.locator("tbody a.ref").all_inner_texts()
+    assert sorted(shown) == sorted(
+        Case.objects.filter(status__in=OPEN_STATUSES).values_list("reference", flat=True)
+    )
+
+    # THEN every case page opens without a server error or a CSP violation
+    richest = max(Case.objects.all(), key=lambda c: c.timeline.count())
+    for case in Case.objects.order_by("reference"):
+        page.goto(reverse("cases:detail", args=[case.reference]))
+        expect(page.get_by_role("heading", level=1)).to_contain_text(case.reference)
+    page.goto(reverse("cases:detail", args=[richest.reference]))
+    snap(page, "cases-10-demo-case")
