@@ -155,4 +155,6 @@ def _seal_soon() -> None:
     if cache.add(_SEAL_QUEUED_KEY, 1, timeout=SEAL_DEBOUNCE_SECONDS):
         from portal.audit.tasks import audit_chain_seal
 
-        audit_chain_seal.apply_async(countdown=SEAL_DEBOUNCE_SECONDS, expires=60)
+        # retry=False: with the broker down, fail at once (and log) rather than hold up the
+        # request; beat seals the rows when it is back.
+        audit_chain_seal.apply_async(countdown=SEAL_DEBOUNCE_SECONDS, expires=60, retry=False)
