@@ -8,6 +8,7 @@ commits, so writers never wait for one another.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from collections.abc import Iterable
 from typing import Any
@@ -42,6 +43,18 @@ IDENTITY_ACTIONS = frozenset(
 )
 # A list event names at most this many ids; pages are smaller than this.
 LIST_IDS_MAX = 200
+
+
+def _address(request: HttpRequest | None) -> str | None:
+    """The client address, or None when there is none that parses (a unix-socket peer):
+    a malformed address must never make the event, and with it the request, fail."""
+    if request is None:
+        return None
+    address = client_ip(request)
+    try:
+        return str(ipaddress.ip_address(address)) if address else None
+    except ValueError:
+        return None
 
 
 def _actor_facts(actor: Any) -> tuple[str, str]:
@@ -98,7 +111,7 @@ def access_event_record(
         actor_label=actor_label[:150],
         actor_roles=roles[:200],
         actor_agency=agency[:200],
-        ip=client_ip(request) if request is not None else None,
+        ip=_address(request),
         user_agent=request.META.get("HTTP_USER_AGENT", "")[:300] if request is not None else "",
         request_id=(getattr(request, "request_id", "") or "")[:64] if request is not None else "",
         action=action[:32],

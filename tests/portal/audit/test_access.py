@@ -79,6 +79,14 @@ def test_a_service_called_without_the_request_still_records_where_it_came_from(c
     assert event.ip == "198.51.100.7"
 
 
+def test_an_address_that_does_not_parse_is_left_out_not_fatal(client):
+    response = client.get("/t/forgetful/LR-2026-000004/", REMOTE_ADDR="unix:/run/gunicorn.sock")
+
+    assert response.status_code == 200
+    [event] = events_of(response)
+    assert event.ip is None
+
+
 def test_exempt_views_are_not_logged(client):
     response = client.get("/t/exempt/")
 
