@@ -455,3 +455,17 @@ def test_the_case_page_query_count_does_not_grow_with_its_contents(responder, su
         response = client.get(page_url(case))
     assert response.text.count("Also requested by") == 10
     assert len(large.captured_queries) == len(small.captured_queries)
+
+
+@pytest.mark.django_db
+def test_a_child_safety_analyst_works_child_safety_cases_only(child_safety, responder):
+    from tests.cases.factories import CaseFactory
+
+    incident = CaseFactory(child_safety=True)
+    client = verified_client(child_safety)
+    page = client.get(page_url(incident))
+    assert page.status_code == 200
+    assert "Start triage</button>" in page.text
+    assert 'id="user-notice"' not in page.text  # no notice to the account holder here
+    assert incident.reference in client.get(reverse("cases:queue")).text
+    assert verified_client(responder).get(page_url(incident)).status_code == 404
