@@ -4,9 +4,11 @@ from django.contrib import admin
 from django.urls import include, path
 from django_otp.admin import OTPAdminSite
 
+from cases.officer import urls as officer_request_urls
 from portal import views
 from portal.accounts import passkeys
 from portal.accounts import views as account_views
+from portal.officers import portal_urls as officer_portal_urls
 
 # The admin demands a verified second factor like everything else.
 admin.site.__class__ = OTPAdminSite
@@ -34,6 +36,10 @@ urlpatterns = [
     path("audit/", include("portal.audit.urls")),
     path("api/v1/", include("portal.api.urls")),
     path("api/v1/", include("cases.api.urls")),  # requests/...; the domain's endpoints
-    path("officer/", include("portal.officers.portal_urls")),
+    # One "officer" namespace: the request pages (cases) and the portal's own (tokens, enrolment).
+    path(
+        "officer/",
+        include((officer_request_urls.urlpatterns + officer_portal_urls.urlpatterns, "officer")),
+    ),
     path("officers/", include("portal.officers.urls")),
 ]

@@ -1,4 +1,9 @@
-"""The officer portal and the public officer pages: ``/officer/``."""
+"""The officer portal and the public officer pages: ``/officer/``.
+
+``portal/urls.py`` mounts these in the ``officer`` namespace together with the request pages
+of the cases app (``cases.officer.urls``), which own the landing page ``officer:requests``:
+the platform knows no cases, the project's URL map joins the two.
+"""
 
 from django.urls import path
 
@@ -7,7 +12,6 @@ from portal.officers import views
 app_name = "officer"
 
 urlpatterns = [
-    path("", views.requests_view, name="requests"),
     path("tokens/", views.tokens_view, name="tokens"),
     path("tokens/<int:pk>/revoke/", views.token_revoke_view, name="token_revoke"),
     path("apply/", views.apply_view, name="apply"),

@@ -55,14 +55,6 @@ def officer_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
     return wrapped
 
 
-@audit_exempt("placeholder until the cases app lists the agency's requests here")
-@officer_required
-def requests_view(request: HttpRequest) -> HttpResponse:
-    """The officer's landing page. The requests list arrives with the cases app's officer
-    pages; until then it says where requests will appear."""
-    return render(request, "officer/requests.html", {"officer": request.user.officer})
-
-
 @audit_exempt("the officer's own API tokens; issuing one records token_issued")
 @never_cache
 @officer_required
