@@ -324,6 +324,7 @@ class RequestsApi(ApiView):
                     )
                 ],
             ),
+            **_problem(400, "An unknown status; `errors` says which parameter."),
             **_problem(404, "The page does not exist."),
         },
         tags=["requests"],
