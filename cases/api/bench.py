@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import AllowAny
 
-from cases.api.views import RequestRowOutput
+from cases.api.collection import RequestRowOutput
 from cases.models import Case
 from cases.officer.selectors import request_rows
 from portal.api.pagination import StandardPagination

@@ -9,21 +9,21 @@ import os
 
 from django.urls import path
 
-from cases.api import views
+from cases.api import collection, request
 
 app_name = "requests_api"
 
 urlpatterns = [
-    path("requests/", views.RequestsApi.as_view(), name="list"),
-    path("requests/<str:reference>/", views.RequestDetailApi.as_view(), name="detail"),
+    path("requests/", collection.RequestsApi.as_view(), name="list"),
+    path("requests/<str:reference>/", request.RequestDetailApi.as_view(), name="detail"),
     path(
         "requests/<str:reference>/extend-preservation/",
-        views.RequestExtendPreservationApi.as_view(),
+        request.RequestExtendPreservationApi.as_view(),
         name="extend_preservation",
     ),
     path(
         "requests/<str:reference>/withdraw/",
-        views.RequestWithdrawApi.as_view(),
+        request.RequestWithdrawApi.as_view(),
         name="withdraw",
     ),
 ]
