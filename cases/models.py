@@ -541,7 +541,10 @@ class Deadline(models.Model):
     )
     overridden_at = models.DateTimeField(null=True, blank=True)
     override_reason = models.TextField(blank=True)
+    # The reminder schedule (cases.reminders): the next step's code ("7d", "overdue:2",
+    # "release") and the moment it is due; the sweep claims rows by this time.
     next_reminder_at = models.DateTimeField(null=True, blank=True)
+    next_reminder_step = models.CharField(max_length=24, blank=True, default="", db_default="")
     reminders_sent = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -585,6 +588,62 @@ class Deadline(models.Model):
     def explanation_text(self) -> str:
         """The rule's explanation in the active language."""
         return _render(self.explanation, self.explanation_params)
+
+
+class ReminderOutcome(models.TextChoices):
+    REMINDED = "reminded", _("reminded")
+    ESCALATED = "escalated", _("escalated to supervisors")
+    RELEASED = "released", _("hold released on expiry")
+    RELEASE_BLOCKED = "release_blocked", _("hold not released: legal process on the case")
+
+
+class Reminder(models.Model):
+    """One reminder step of one deadline, acted on exactly once (``cases.reminders``).
+
+    The row is inserted in the same transaction that moves the deadline's schedule on and
+    creates the notifications, so a step is either fully sent or not at all; the unique
+    key makes a second insert for the same step impossible, whatever races. The key
+    includes the deadline's due time: when a deadline moves (override, extension), its
+    steps start again for the new time, and the old rows stay as history.
+    """
+
+    deadline = models.ForeignKey(Deadline, on_delete=models.PROTECT, related_name="reminders")
+    step = models.CharField(_("step"), max_length=24)
+    deadline_due_at = models.DateTimeField(_("deadline due at"))
+    due_at = models.DateTimeField(_("step due at"))
+    sent_at = models.DateTimeField(_("sent at"))
+    late = models.BooleanField(_("sent late"), default=False)
+    outcome = models.CharField(
+        max_length=16, choices=ReminderOutcome.choices, default=ReminderOutcome.REMINDED
+    )
+    recipients = ArrayField(models.BigIntegerField(), default=list, blank=True)
+
+    class Meta:
+        ordering = ["sent_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["deadline", "deadline_due_at", "step"], name="cases_reminder_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"reminder {self.step} of deadline {self.deadline_id}"
+
+
+class DigestRun(models.Model):
+    """The daily digest of one business day: started, and finished once every user had theirs.
+
+    The digest task runs every quarter of an hour and does the day's work until this row
+    says it is finished, so a scheduler that was down at 07:00 still sends it later.
+    """
+
+    day = models.DateField(unique=True)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    sent = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"digest of {self.day}"
 
 
 class Note(models.Model):

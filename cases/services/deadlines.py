@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -24,6 +24,7 @@ from cases.models import (
     PreservationStatus,
     TimelineKind,
 )
+from cases.reminders.steps import reminder_schedule
 from cases.rules import (
     CASE_WORK_KINDS,
     PRESERVATION_KINDS,
@@ -59,16 +60,6 @@ def process_facts(process: LegalProcess, preservation: Preservation | None = Non
         enforcing_state_notified=process.enforcing_state_notified,
         reported_at=process.reported_at,
     )
-
-
-def first_reminder_at(due_at: datetime, now: datetime) -> datetime:
-    """Default first reminder: a quarter of the remaining time before, at most 24 h before.
-
-    The reminders sweep (issue 5) claims rows by ``next_reminder_at`` and moves it on; this
-    only seeds it so a fresh deadline is never forgotten.
-    """
-    lead = min(timedelta(hours=24), max(due_at - now, timedelta(0)) / 4)
-    return max(due_at - lead, now)
 
 
 def case_deadlines_recompute(*, case: Case, now: datetime | None = None) -> list[Deadline]:
@@ -129,22 +120,30 @@ def _sync_one(
             process=process,
             kind=computed.kind,
             due_at=computed.due_at,
-            next_reminder_at=first_reminder_at(computed.due_at, now),
+            **reminder_schedule(
+                kind=computed.kind, due_at=computed.due_at, emergency=case.emergency, now=now
+            ),
             **values,
         )
         return
+    reschedule = False
     if row.is_overridden:
         values["original_due_at"] = computed.due_at
     elif row.due_at != computed.due_at:
         values["due_at"] = computed.due_at
-        values["next_reminder_at"] = first_reminder_at(computed.due_at, now)
-        values["reminders_sent"] = 0
+        reschedule = True
     due = values.get("due_at", row.due_at)
     if row.status == DeadlineStatus.CANCELLED or (
         row.status == DeadlineStatus.MISSED and due > now
     ):
         values["status"] = DeadlineStatus.OPEN
         values["closed_at"] = None
+        reschedule = True
+    if reschedule:  # the reminder steps start again from the (new) due time
+        values.update(
+            reminder_schedule(kind=computed.kind, due_at=due, emergency=case.emergency, now=now)
+        )
+        values["reminders_sent"] = 0
     changed = [name for name, value in values.items() if getattr(row, name) != value]
     if changed:
         for name in changed:
@@ -218,8 +217,10 @@ def deadline_override(
             overridden_by=actor,
             overridden_at=now,
             override_reason=reason,
-            next_reminder_at=first_reminder_at(due_at, now),
             reminders_sent=0,
+            **reminder_schedule(
+                kind=deadline.kind, due_at=due_at, emergency=case.emergency, now=now
+            ),
             updated_at=now,
         )
         if updated != 1:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -20,7 +23,7 @@ from cases.models import (
     PreservationStatus,
     TimelineKind,
 )
-from cases.rules import MAX_PRESERVATION_EXTENSIONS
+from cases.rules import MAX_PRESERVATION_EXTENSIONS, PRESERVATION_KINDS
 from cases.selectors import CaseAction, case_check, denials_logged
 from cases.services.deadlines import case_deadlines_recompute
 from cases.services.timeline import timeline_event_add
@@ -161,3 +164,83 @@ def preservation_release(
             },
         )
     return preservation
+
+
+class ExpiryOutcome(StrEnum):
+    RELEASED = "released"
+    HELD_FOR_PROCESS = "held_for_process"  # legal process on the case: a person decides
+    NOT_DUE = "not_due"
+    NOT_IN_FORCE = "not_in_force"
+
+
+@dataclass(frozen=True)
+class ExpiryResult:
+    outcome: ExpiryOutcome
+    process: LegalProcess | None = None
+
+
+def preservation_expire(
+    *, preservation: Preservation, actor_label: str, now: datetime | None = None
+) -> ExpiryResult:
+    """Release a hold that reached its expiry without extension or superseding process.
+
+    No person acts: the reminder sweep calls this after the final warning, and the access
+    log names the task (``actor_label``). 18 USC 2703(f)(2) and the other preservation
+    rules oblige the provider to keep the records until expiry, not after; releasing on
+    time is the promise the rules module makes (LEGAL.md). A hold whose case also holds
+    legal process that compels production (a warrant, an order served after the request)
+    is not released even if nobody marked it superseded: deleting that evidence cannot be
+    undone, so a person decides and the caller escalates.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = (
+            Preservation.objects.select_for_update()
+            .select_related("case")
+            .filter(pk=preservation.pk, status__in=IN_FORCE)
+            .first()
+        )
+        if locked is None:
+            return ExpiryResult(ExpiryOutcome.NOT_IN_FORCE)
+        if locked.expires_at > now:
+            return ExpiryResult(ExpiryOutcome.NOT_DUE)
+        process = (
+            LegalProcess.objects.filter(case_id=locked.case_id)
+            .exclude(kind__in=PRESERVATION_KINDS)
+            .order_by("received_at", "pk")
+            .first()
+        )
+        if process is not None:
+            return ExpiryResult(ExpiryOutcome.HELD_FOR_PROCESS, process)
+        case = locked.case
+        Preservation.objects.filter(pk=locked.pk).update(
+            status=PreservationStatus.RELEASED, released_at=now, released_by=None
+        )
+        case.deadlines.filter(
+            process_id=locked.process_id,
+            kind=DeadlineKind.PRESERVATION_EXPIRY,
+            status=DeadlineStatus.OPEN,
+        ).update(status=DeadlineStatus.MET, closed_at=now, updated_at=now)
+        case_deadlines_recompute(case=case, now=now)
+        timeline_event_add(
+            case=case,
+            kind=TimelineKind.PRESERVATION,
+            public=True,
+            message=gettext_noop(
+                "Preservation released automatically on expiry (%(expired)s): no extension "
+                "or superseding legal process."
+            ),
+            params={"expired": locked.expires_at.isoformat()},
+        )
+        access_event_record(
+            action="preservation_release",
+            actor_label=actor_label,
+            obj=locked,
+            case_reference=case.reference,
+            details={
+                "status": PreservationStatus.RELEASED,
+                "automatic": True,
+                "expired_at": locked.expires_at.isoformat(),
+            },
+        )
+    return ExpiryResult(ExpiryOutcome.RELEASED)
