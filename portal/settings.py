@@ -207,6 +207,11 @@ LIAISON_BUSINESS_TIME_ZONE = env.str("LIAISON_BUSINESS_TIME_ZONE", default="UTC"
 LIAISON_DEADLINE_SLAS: dict[str, int] = env.json("LIAISON_DEADLINE_SLAS", default={})
 # Days that do not count as business days (ISO dates), besides Saturdays and Sundays.
 LIAISON_BUSINESS_HOLIDAYS = env.list("LIAISON_BUSINESS_HOLIDAYS", default=[])
+# Reminder steps: profiles over cases/reminders/steps.py DEFAULT_REMINDER_STEPS (listed in
+# docs/reminders.md), e.g. LIAISON_REMINDER_STEPS='{"default": {"before": ["3d", "1d", "4h"]}}'.
+LIAISON_REMINDER_STEPS: dict[str, dict] = env.json("LIAISON_REMINDER_STEPS", default={})
+# The morning digest of due and overdue deadlines goes out from this hour, business time.
+LIAISON_DIGEST_HOUR = env.int("LIAISON_DIGEST_HOUR", default=7)
 
 # --- Static and uploaded files -------------------------------------------------------------
 STATIC_URL = "/static/"
@@ -256,6 +261,20 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # The beat schedule, in one place. Every entry expires before the next tick, so a backlog
 # after an outage never runs the same sweep many times over.
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    # Deadline reminders, escalations and lapsed-hold releases (docs/reminders.md). The sweep
+    # reads the deadlines' state, so a tick that never ran is made up by the next one.
+    "deadline-reminders-sweep": {
+        "task": "cases.tasks.reminders_sweep",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
+    # The morning digest: sent once per user and day from LIAISON_DIGEST_HOUR (business
+    # time); every quarter of an hour so that a scheduler down at 07:00 still sends it.
+    "deadline-digest": {
+        "task": "cases.tasks.reminders_digest",
+        "schedule": crontab(minute="*/15"),
+        "options": {"expires": 14 * 60},
+    },
     # Chain access events left unsealed (the on-commit sealer normally got them already).
     "audit-seal": {
         "task": "portal.audit.tasks.audit_chain_seal",
