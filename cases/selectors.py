@@ -40,7 +40,7 @@ from cases.models import (
     TimelineEvent,
 )
 from cases.targets import target_guess_kind, target_normalise
-from portal.accounts.models import Agency, Officer
+from portal.accounts.models import Agency, Officer, User
 from portal.accounts.roles import Role, user_roles
 from portal.audit.services import Outcome, access_event_record
 
@@ -64,6 +64,10 @@ class QueueTab(StrEnum):
 
 
 DUE_SOON = timedelta(hours=48)
+# Roles whose view of cases goes through their teams.
+TEAM_ROLES = frozenset(
+    {Role.SUPERVISOR, Role.AUDITOR, Role.RESPONDER, Role.LEGAL, Role.CHILD_SAFETY}
+)
 
 
 def user_team_ids(user: Any) -> list[int]:
@@ -84,7 +88,10 @@ def _officer_agency_id(user: Any) -> int | None:
 
 
 def _officer_agency_lookup(user: Any) -> int | None:
-    officer = Officer.objects.filter(user=user).select_related("agency").first()
+    if User.officer.is_cached(user):  # loaded with the user (an API token's one query)
+        officer = getattr(user, "officer", None)
+    else:
+        officer = Officer.objects.filter(user=user).select_related("agency").first()
     if officer is None:
         return None
     if officer.status != Officer.Status.VERIFIED:
@@ -99,7 +106,7 @@ def _visibility(user: Any, action: CaseAction) -> Q | None:
     roles = user_roles(user)
     if not roles:
         return None
-    teams = user_team_ids(user)
+    teams = user_team_ids(user) if roles & TEAM_ROLES else []  # an officer has no teams
     parts: list[Q] = []
     if teams and Role.SUPERVISOR in roles:
         parts.append(Q(team_id__in=teams))

@@ -40,13 +40,14 @@ IN_FORCE = (PreservationStatus.ACTIVE, PreservationStatus.EXTENDED)
 def request_rows(queryset: QuerySet[Case]) -> QuerySet[Case]:
     """Annotate cases with what a list row shows of their first process, newest first.
 
-    Correlated subqueries on the process table's case index: one query for the whole page,
-    no per-row lookups. ``kind``, ``jurisdiction`` and ``agency_case_number`` are then plain
-    attributes of each case.
+    Only the columns a row shows, and correlated subqueries on the process table's case
+    index: one query for the whole page, no per-row lookups. ``kind``, ``jurisdiction``
+    and ``agency_case_number`` are then plain attributes of each case.
     """
     first = LegalProcess.objects.filter(case=OuterRef("pk")).order_by("received_at", "pk")
     jurisdiction = Coalesce(NullIf("subdivision", Value("")), "country")
-    return queryset.annotate(
+    shown = ("reference", "status", "emergency", "created_at", "status_changed_at", "next_due_at")
+    return queryset.only(*shown).annotate(
         kind=Subquery(first.values("kind")[:1]),
         jurisdiction=Subquery(first.annotate(j=jurisdiction).values("j")[:1]),
         agency_case_number=Subquery(first.values("agency_case_number")[:1]),
