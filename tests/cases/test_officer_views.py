@@ -335,3 +335,26 @@ def test_the_navigation_entry_my_requests_opens_the_list(officer_a):
 
     assert answer.status_code == 302
     assert answer["Location"] == reverse("officer:requests")
+
+
+def test_the_demo_officer_of_agency_a_sees_the_agencys_requests_and_no_others(db):
+    """``make run``'s demo data: officer.a signs in and finds Springfield's requests."""
+    from cases import demo
+    from portal.accounts import demo as accounts_demo
+    from portal.accounts.models import User
+
+    context: dict = {}
+    accounts_demo.load_demo(context)
+    demo.load_demo(context)
+    officer = User.objects.get(username="officer.a")
+    client = verified_client(officer)
+
+    answer = client.get(reverse("officer:requests"))
+
+    shown = set(page_tree(answer).xpath("//a[@class='ref']/text()"))
+    agency = Case.objects.filter(agency=officer.officer.agency)
+    assert len(shown) >= 3
+    assert shown == set(agency.values_list("reference", flat=True))
+    assert not Case.objects.filter(reference__in=shown).exclude(agency=officer.officer.agency)
+    one = sorted(shown)[0]
+    assert client.get(reverse("officer:request", args=[one])).status_code == 200
