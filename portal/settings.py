@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "portal",
     "portal.accounts",
     "portal.audit",
+    "portal.notifications",
     "portal.officers",
     "cases",
 ]
@@ -100,6 +101,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "portal.context_processors.shell",
+                "portal.notifications.context_processors.notifications",
             ],
         },
     },
@@ -287,7 +289,26 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": crontab(minute=5, hour=0),
         "options": {"expires": 6 * 3600},
     },
+    # Proves beat and a worker are alive and measures queue lag; staff see a banner and
+    # /healthz/celery turns "late" when it is more than 3 minutes old.
+    "heartbeat": {
+        "task": "portal.notifications.tasks.heartbeat",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
+    # Queues again notification deliveries whose task was lost (a killed worker, a broker
+    # that was down when the notification was created).
+    "notification-deliveries-redrive": {
+        "task": "portal.notifications.tasks.deliveries_redrive",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
 }
+
+# --- Notifications (portal/notifications, docs/notifications.md) -----------------------------
+# Optional outgoing webhook (Slack-compatible JSON), HMAC-SHA256-signed with the secret.
+LIAISON_WEBHOOK_URL = env.str("LIAISON_WEBHOOK_URL", default="")
+LIAISON_WEBHOOK_SECRET = env.str("LIAISON_WEBHOOK_SECRET", default="")
 
 # --- REST API -------------------------------------------------------------------------------
 # The API authenticates with bearer tokens only (no session, so no CSRF exposure); errors are

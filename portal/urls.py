@@ -8,6 +8,7 @@ from cases.officer import urls as officer_request_urls
 from portal import views
 from portal.accounts import passkeys
 from portal.accounts import views as account_views
+from portal.notifications import views as notification_views
 from portal.officers import portal_urls as officer_portal_urls
 
 # The admin demands a verified second factor like everything else.
@@ -17,6 +18,7 @@ admin.site.site_header = "Liaison administration"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("healthz/celery", notification_views.celery_health, name="healthz-celery"),
     path("accounts/", include("portal.accounts.urls")),
     # Our subclasses answer the two "complete" steps; the library serves the rest.
     path(
@@ -34,6 +36,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("cases/", include("cases.urls")),
     path("audit/", include("portal.audit.urls")),
+    path("notifications/", include("portal.notifications.urls")),
     path("api/v1/", include("portal.api.urls")),
     path("api/v1/", include("cases.api.urls")),  # requests/...; the domain's endpoints
     # One "officer" namespace: the request pages (cases) and the portal's own (tokens, enrolment).

@@ -60,3 +60,86 @@ def officer_b(db):
     return OfficerFactory(
         agency__name="Agency B Police", agency__email_domains=["b-pd.example.gov"]
     )
+
+
+# --- Transactional tests all restore the migrations' rows ----------------------------------
+
+
+def pytest_collection_modifyitems(items):
+    """Give every transactional test ``serialized_rollback``.
+
+    A transactional test ends with a flush. Without serialized rollback Django then re-runs
+    post_migrate, which re-creates content types and permissions; a later test *with*
+    serialized rollback reloads its snapshot on top of them and fails on duplicate keys.
+    With it, the flush leaves the tables empty and each test reloads the rows the
+    migrations made (roles, the default team) itself. Mixing the two is the bug; making
+    all of them serialized costs a few milliseconds per transactional test.
+    """
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        fixtures = getattr(item, "fixturenames", None)
+        if marker is not None:
+            if marker.kwargs.get("transaction") and not marker.kwargs.get("serialized_rollback"):
+                item.add_marker(
+                    pytest.mark.django_db(*marker.args, **marker.kwargs, serialized_rollback=True),
+                    append=False,
+                )
+        elif (
+            fixtures is not None
+            and "transactional_db" in fixtures
+            and "django_db_serialized_rollback" not in fixtures
+        ):
+            fixtures.append("django_db_serialized_rollback")
+
+
+# --- Real Celery workers (tests/celery_harness.py) ------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def celery_broker(tmp_path_factory):
+    """The session's broker: Redis when CELERY_BROKER_URL is set, else a fresh folder."""
+    from portal.celery import app
+    from tests import celery_harness
+
+    broker = celery_harness.session_broker(tmp_path_factory.mktemp("celery"))
+    previous = celery_harness.app_configure(app, broker.as_config())
+    yield broker
+    celery_harness.app_configure(app, previous)
+
+
+@pytest.fixture
+def celery_worker_factory(transactional_db, django_db_serialized_rollback, celery_broker, tmp_path):
+    """Start real workers (or beat) for one test, on a queue of the test's own.
+
+    ``start(kind="worker", settings={...}, concurrency=2, beat_schedule=None)`` returns a
+    ``CeleryProcess`` with ``.stop()``, ``.kill()``, ``.log`` and ``.count(pattern)``; the
+    test process publishes to the same queue. Needs committed data, hence transactional;
+    ``serialized_rollback`` puts the rows the migrations created (roles, the default team)
+    back for the tests that follow. Whatever still runs at the end is killed.
+    """
+    import dataclasses
+
+    from django.db import connection
+
+    from portal.celery import app
+    from tests import celery_harness
+
+    broker = dataclasses.replace(celery_broker, queue=celery_harness.new_queue_name())
+    celery_harness.app_configure(app, broker.as_config())
+    started: list[celery_harness.CeleryProcess] = []
+
+    def start(kind: str = "worker", **options):
+        handle = celery_harness.start(
+            kind,
+            broker=broker,
+            database_name=connection.settings_dict["NAME"],
+            log_dir=tmp_path,
+            **options,
+        )
+        started.append(handle)
+        return handle
+
+    yield start
+    for handle in started:
+        handle.kill()
+    celery_harness.broker_purge(app, broker)

@@ -1,0 +1,259 @@
+"""Writes: send a notification, deliver it per channel, mark it read, record heartbeats.
+
+Delivery is at least once towards the outside world and exactly once in our records: each
+(notification, channel) has one :class:`Delivery` row, a worker claims it with a
+compare-and-set before sending, and only the holder of the claim may record the outcome.
+The one window left is a worker that dies after the receiver accepted the message but
+before the row says so; the retry then carries the same ``X-Liaison-Delivery`` id (webhook)
+or Message-ID (e-mail), so the receiver can recognise it. See docs/decisions/0005.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from functools import partial
+
+from celery.utils.time import get_exponential_backoff_interval
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.http import HttpRequest
+from django.utils import timezone
+
+from portal.accounts.models import User
+from portal.audit.services import access_event_record
+from portal.notifications import conf
+from portal.notifications.channels import SENDERS, TRANSIENT_ERRORS, DeliveryRejected
+from portal.notifications.models import Delivery, Heartbeat, Notification
+
+logger = logging.getLogger(__name__)
+
+Channel = Delivery.Channel
+Severity = Notification.Severity
+Status = Delivery.Status
+
+DEFAULT_CHANNELS = (Channel.EMAIL, Channel.WEBHOOK)
+
+
+def _channels_for(user: User, channels: Iterable[str]) -> list[str]:
+    """The requested channels that can reach anyone: no address, no configured hook, no row."""
+    wanted = []
+    for channel in dict.fromkeys(channels):
+        if channel == Channel.EMAIL and not user.email:
+            continue
+        if channel == Channel.WEBHOOK and not conf.webhook_url():
+            continue
+        wanted.append(Channel(channel))
+    return wanted
+
+
+def _enqueue(delivery_ids: list[int]) -> None:
+    from portal.notifications.tasks import delivery_send
+
+    for delivery_id in delivery_ids:
+        delivery_send.delay(delivery_id)
+
+
+def notification_send(
+    *,
+    user: User,
+    subject: str,
+    body: str,
+    dedupe_key: str,
+    url: str = "",
+    severity: str = Severity.INFO,
+    kind: str = "",
+    channels: Iterable[str] = DEFAULT_CHANNELS,
+) -> Notification:
+    """Tell ``user`` something: an in-app notification, plus e-mail and webhook deliveries.
+
+    Sending the same ``dedupe_key`` to the same user again returns the first notification
+    and sends nothing, so callers may retry freely. The outside channels are queued only
+    when the transaction commits; if the broker is unreachable then, the rows stay pending
+    and the redrive sweep queues them later.
+    """
+    now = timezone.now()
+    notification = Notification(
+        user=user,
+        created_at=now,
+        subject=subject,
+        body=body,
+        url=url,
+        severity=severity,
+        kind=kind,
+        dedupe_key=dedupe_key,
+    )
+    notification.full_clean(validate_unique=False, validate_constraints=False)
+    with transaction.atomic():
+        existing = Notification.objects.filter(user=user, dedupe_key=dedupe_key).first()
+        if existing is not None:
+            return existing
+        try:
+            with transaction.atomic():
+                notification.save()
+        except IntegrityError:
+            # A concurrent sender with the same key committed first; theirs stands.
+            return Notification.objects.get(user=user, dedupe_key=dedupe_key)
+        deliveries = Delivery.objects.bulk_create(
+            Delivery(
+                notification=notification, channel=channel, created_at=now, next_attempt_at=now
+            )
+            for channel in _channels_for(user, channels)
+        )
+        access_event_record(
+            action="notification_created",
+            actor_label="notifications",
+            obj=notification,
+            details={"kind": kind, "channels": [d.channel for d in deliveries]},
+        )
+        transaction.on_commit(partial(_enqueue, [d.pk for d in deliveries]), robust=True)
+    return notification
+
+
+def notification_mark_read(
+    *, notification: Notification, user: User, request: HttpRequest | None = None
+) -> bool:
+    """Mark one of the user's notifications read; False when it already was."""
+    with transaction.atomic():
+        changed = Notification.objects.filter(
+            pk=notification.pk, user=user, read_at__isnull=True
+        ).update(read_at=timezone.now())
+        if changed:
+            access_event_record(
+                action="notification_read", request=request, actor=user, obj=notification
+            )
+    return bool(changed)
+
+
+def notifications_mark_all_read(*, user: User, request: HttpRequest | None = None) -> int:
+    """Mark every unread notification of the user read; returns how many changed."""
+    with transaction.atomic():
+        changed = Notification.objects.filter(user=user, read_at__isnull=True).update(
+            read_at=timezone.now()
+        )
+        if changed:
+            access_event_record(
+                action="notification_read",
+                request=request,
+                actor=user,
+                object_type="notifications.notification",
+                details={"all": True, "count": changed},
+            )
+    return changed
+
+
+def _backoff_bound(retries: int) -> float:
+    """The longest the task's own retry can wait, so the redrive sweep does not jump it."""
+    return get_exponential_backoff_interval(
+        factor=conf.retry_backoff(),
+        retries=retries,
+        maximum=conf.retry_backoff_max(),
+        full_jitter=False,
+    )
+
+
+def _finish(delivery_id: int, attempt: int, **changes) -> bool:
+    """Record an outcome, but only while we still hold the claim we took for ``attempt``."""
+    return bool(
+        Delivery.objects.filter(pk=delivery_id, status=Status.SENDING, attempts=attempt).update(
+            **changes
+        )
+    )
+
+
+def delivery_attempt(*, delivery_id: int, retries: int = 0) -> str:
+    """Claim one delivery and send it; returns the resulting status, or why nothing was sent.
+
+    The claim is a compare-and-set: a pending row, or a sending row whose lease ran out
+    (its worker died), becomes ``sending`` with a fresh lease. A transient failure puts the
+    row back to pending and re-raises for the task's retry; a permanent refusal, or the last
+    allowed attempt, marks it failed.
+    """
+    now = timezone.now()
+    claimed = Delivery.objects.filter(
+        Q(status=Status.PENDING) | Q(status=Status.SENDING, next_attempt_at__lt=now),
+        pk=delivery_id,
+    ).update(status=Status.SENDING, attempts=F("attempts") + 1, next_attempt_at=now + conf.lease())
+    if not claimed:
+        status = Delivery.objects.filter(pk=delivery_id).values_list("status", flat=True).first()
+        return "missing" if status is None else f"not claimed ({status})"
+    delivery = Delivery.objects.select_related("notification__user").filter(pk=delivery_id).first()
+    if delivery is None:  # deleted with its notification or user between claim and read
+        return "missing"
+    attempt = delivery.attempts
+    try:
+        SENDERS[delivery.channel](delivery.notification)
+    except DeliveryRejected as exc:
+        _finish(delivery_id, attempt, status=Status.FAILED, last_error=str(exc)[:500])
+        logger.warning("delivery %s refused: %s", delivery_id, exc)
+        return Status.FAILED
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"[:500]
+        if attempt >= conf.max_attempts():
+            _finish(delivery_id, attempt, status=Status.FAILED, last_error=error)
+            logger.error("delivery %s failed after %s attempts: %s", delivery_id, attempt, error)
+            return Status.FAILED
+        retry_at = timezone.now() + timedelta(seconds=_backoff_bound(retries))
+        if not isinstance(exc, TRANSIENT_ERRORS):
+            retry_at = timezone.now()  # no task retry comes: the redrive sweep takes over
+        _finish(
+            delivery_id, attempt, status=Status.PENDING, last_error=error, next_attempt_at=retry_at
+        )
+        raise
+    if not _finish(delivery_id, attempt, status=Status.SENT, sent_at=timezone.now(), last_error=""):
+        logger.warning("delivery %s sent after its lease ran out", delivery_id)
+    return Status.SENT
+
+
+def deliveries_redrive(*, now: datetime | None = None, limit: int = 1000) -> list[int]:
+    """Queue again the deliveries whose task message was lost; returns their ids.
+
+    A pending row later than its expected attempt by the grace period, or a sending row
+    whose lease has run out, has no live task (the broker lost it with a killed worker, or
+    the enqueue failed). Queuing one that does have a task is harmless: the claim lets one
+    of them send. Pending rows get a new deadline so they are not queued every minute.
+    """
+    now = now or timezone.now()
+    overdue = Q(status=Status.PENDING, next_attempt_at__lt=now - conf.redrive_grace()) | Q(
+        status=Status.SENDING, next_attempt_at__lt=now
+    )
+    with transaction.atomic():
+        ids = list(
+            Delivery.objects.filter(overdue)
+            .order_by("next_attempt_at")
+            .values_list("pk", flat=True)[:limit]
+        )
+        Delivery.objects.filter(pk__in=ids, status=Status.PENDING).update(next_attempt_at=now)
+        transaction.on_commit(partial(_enqueue, ids), robust=True)
+    if ids:
+        logger.warning("redrive queued %d deliveries again", len(ids))
+    return ids
+
+
+def delivery_retry(*, delivery: Delivery, actor: User, request: HttpRequest | None = None) -> bool:
+    """An operator sends a failed delivery again (e.g. after fixing the SMTP relay)."""
+    with transaction.atomic():
+        changed = Delivery.objects.filter(pk=delivery.pk, status=Status.FAILED).update(
+            status=Status.PENDING, attempts=0, next_attempt_at=timezone.now()
+        )
+        if changed:
+            access_event_record(
+                action="delivery_retried", request=request, actor=actor, obj=delivery
+            )
+            transaction.on_commit(partial(_enqueue, [delivery.pk]), robust=True)
+    return bool(changed)
+
+
+def heartbeat_record(*, name: str, enqueued_at: datetime | None = None) -> Heartbeat:
+    """Note that the periodic job ``name`` ran now, and how long its message waited."""
+    now = timezone.now()
+    heartbeat, _created = Heartbeat.objects.update_or_create(
+        name=name,
+        defaults={
+            "last_seen": now,
+            "enqueued_at": enqueued_at,
+            "lag": (now - enqueued_at) if enqueued_at else None,
+        },
+    )
+    return heartbeat
