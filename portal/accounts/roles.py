@@ -67,10 +67,15 @@ def user_roles(user) -> frozenset[Role]:
         return frozenset()
     cached = getattr(user, "_liaison_roles", None)
     if cached is None:
-        names = set(user.groups.values_list("name", flat=True))
-        cached = frozenset(Role(n) for n in names if n in Role._value2member_map_)
-        user._liaison_roles = cached
+        user_roles_preload(user, user.groups.values_list("name", flat=True))
+        cached = user._liaison_roles
     return cached
+
+
+def user_roles_preload(user, group_names) -> None:
+    """Fill the per-request roles cache from group names read with the user (e.g. by the
+    API token's query), saving the roles query on every API request."""
+    user._liaison_roles = frozenset(Role(n) for n in group_names if n in Role._value2member_map_)
 
 
 def has_role(user, *roles: Role) -> bool:

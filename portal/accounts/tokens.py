@@ -15,14 +15,18 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth.models import Group
+from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import OuterRef
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portal.accounts.models import ApiToken, User
 from portal.accounts.onboarding import officer_access_refusal
+from portal.accounts.roles import user_roles_preload
 from portal.audit.models import Action
 from portal.audit.services import Outcome, access_event_record
 
@@ -167,8 +171,12 @@ def api_token_check(*, plaintext: str) -> ApiToken:
     a suspension of the officer or of the agency stops the token on the very next request.
     """
     prefix = api_token_parse_prefix(plaintext)
+    # One query: the token, its user, officer and agency, and the user's role names.
     token = (
         ApiToken.objects.select_related("user", "user__officer", "user__officer__agency")
+        .annotate(
+            role_names=ArraySubquery(Group.objects.filter(user=OuterRef("user_id")).values("name"))
+        )
         .filter(prefix=prefix)
         .first()
         if prefix
@@ -176,6 +184,7 @@ def api_token_check(*, plaintext: str) -> ApiToken:
     )
     if token is None or not hmac.compare_digest(token.digest, token_digest(plaintext)):
         raise TokenRefused("invalid", _("The token is not valid."))
+    user_roles_preload(token.user, token.role_names)
     now = timezone.now()
     if token.revoked_at is not None:
         raise TokenRefused("revoked", _("The token has been revoked."), token)
