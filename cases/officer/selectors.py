@@ -18,6 +18,7 @@ from cases.models import (
     Case,
     CaseStatus,
     CaseType,
+    DataCategory,
     Deadline,
     LegalProcess,
     Preservation,
@@ -47,11 +48,20 @@ def request_rows(queryset: QuerySet[Case]) -> QuerySet[Case]:
     first = LegalProcess.objects.filter(case=OuterRef("pk")).order_by("received_at", "pk")
     jurisdiction = Coalesce(NullIf("subdivision", Value("")), "country")
     shown = ("reference", "status", "emergency", "created_at", "status_changed_at", "next_due_at")
-    return queryset.only(*shown).annotate(
-        kind=Subquery(first.values("kind")[:1]),
-        jurisdiction=Subquery(first.annotate(j=jurisdiction).values("j")[:1]),
-        agency_case_number=Subquery(first.values("agency_case_number")[:1]),
-    ).order_by("-created_at", "-pk")
+    return (
+        queryset.only(*shown)
+        .annotate(
+            kind=Subquery(first.values("kind")[:1]),
+            jurisdiction=Subquery(first.annotate(j=jurisdiction).values("j")[:1]),
+            agency_case_number=Subquery(first.values("agency_case_number")[:1]),
+        )
+        .order_by("-created_at", "-pk")
+    )
+
+
+def kind_label(kind: str | None) -> str:
+    """A process kind's name, for rows that carry only its code (``request_rows``)."""
+    return str(ProcessKind(kind).label) if kind in ProcessKind.values else ""
 
 
 def agency_requests(user: Any, *, status: str = "") -> QuerySet[Case]:
@@ -91,6 +101,12 @@ class RequestView:
     deadlines: list[Deadline]
     preservations: list[PreservationView]
     timeline: list[TimelineEvent]
+
+    @property
+    def data_requested(self) -> list[str]:
+        """The process's data categories in words."""
+        codes = self.process.data_categories if self.process else []
+        return [str(DataCategory(code).label) for code in codes if code in DataCategory.values]
 
     @property
     def can_withdraw(self) -> bool:

@@ -28,7 +28,12 @@ from cases.officer.forms import (
     StatusFilterForm,
     WithdrawForm,
 )
-from cases.officer.selectors import agency_requests, preservation_of_request, request_view
+from cases.officer.selectors import (
+    agency_requests,
+    kind_label,
+    preservation_of_request,
+    request_view,
+)
 from cases.selectors import case_get_for_user
 from cases.services import SubmissionKeyReused, case_submit, preservation_extend
 from cases.workflow import case_transition
@@ -49,6 +54,8 @@ def request_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(agency_requests(request.user, status=status), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
+    for case in page.object_list:
+        case.kind_label = kind_label(case.kind)
     access_list_record(
         request=request,
         object_type="cases.case",
