@@ -304,7 +304,8 @@ def seed(*, cases: int, log: Log = print) -> None:
     total = time.perf_counter()
     teams, staff = _people_create()
     agencies = _agencies_create()
-    log(f"teams, {sum(len(s) for s in staff.values())} staff and {len(agencies)} agencies")
+    people = len({pk for members in staff.values() for pk in members})
+    log(f"{len(teams)} teams, {people} staff (3 bench personas), {len(agencies)} agencies")
 
     with connection.cursor() as cursor:
         cursor.execute("SET maintenance_work_mem = '512MB'")
