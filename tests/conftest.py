@@ -8,6 +8,13 @@ from portal.accounts.roles import Role
 from tests.factories import OfficerFactory, UserFactory, default_team
 
 
+@pytest.fixture(autouse=True)
+def _no_seal_tasks_from_tests(settings):
+    """Tests seal the access log by calling the sealer; queueing a seal task on every
+    commit would leave stray messages in the broker for no worker to take."""
+    settings.LIAISON_AUDIT_SEAL_ON_COMMIT = False
+
+
 def _staff(role: Role, username: str):
     user = UserFactory(username=username, roles=[role])
     default_team().members.add(user)
