@@ -137,16 +137,16 @@ def _words(
         return subject, [body % v], Severity.URGENT, "preservation_release_held"
     if step.phase == Phase.OVERDUE:
         if audience == Audience.SUPERVISOR:
-            subject = _("Escalation: %(reference)s %(kind)s overdue since %(due)s") % v
+            subject = _("Escalation: %(reference)s overdue since %(due)s (%(kind)s)") % v
             body = _(
-                "%(kind)s for %(reference)s was due at %(due)s and is still open, overdue by "
-                "%(ago)s. Assignee: %(assignee)s. Rule: %(citation)s."
+                "%(reference)s, %(kind)s: the deadline was %(due)s and is still open, overdue "
+                "by %(ago)s. Assignee: %(assignee)s. Rule: %(citation)s."
             )
         else:
-            subject = _("Overdue: %(reference)s %(kind)s (due %(due)s)") % v
+            subject = _("Overdue: %(reference)s since %(due)s (%(kind)s)") % v
             body = _(
-                "%(kind)s for %(reference)s was due at %(due)s and is still open, overdue by "
-                "%(ago)s. The team's supervisors have been told."
+                "%(reference)s, %(kind)s: the deadline was %(due)s and is still open, overdue "
+                "by %(ago)s. The team's supervisors have been told."
             )
         return subject, [body % v], Severity.URGENT, "deadline_overdue"
     severity = Severity.URGENT if urgent else Severity.INFO
@@ -155,7 +155,7 @@ def _words(
         body = _("The records preserved for your request %(reference)s are kept until %(due)s.")
         return subject, [body % v], Severity.WARNING, "preservation_expiry"
     subject = _("%(reference)s: %(kind)s in %(left)s") % v
-    body = _("%(kind)s for %(reference)s is due at %(due)s (in %(left)s). Rule: %(citation)s.")
+    body = _("%(reference)s, %(kind)s: %(due)s (in %(left)s). Rule: %(citation)s.")
     return subject, [body % v], severity, "deadline_reminder"
 
 
@@ -199,9 +199,9 @@ def digest_message(
             values = {"reference": line.reference, "kind": line.kind, "due": when(line.due_at)}
             if line.overdue:
                 values["ago"] = duration_words(now - line.due_at)
-                body.append(_("%(reference)s: %(kind)s, due %(due)s, overdue by %(ago)s") % values)
+                body.append(_("%(reference)s: %(kind)s at %(due)s (overdue by %(ago)s)") % values)
             else:
-                body.append(_("%(reference)s: %(kind)s, due %(due)s") % values)
+                body.append(_("%(reference)s: %(kind)s at %(due)s") % values)
         hidden = due_today + overdue - shown
         if hidden > 0:
             body.append(_("… and %(count)d more in the queue.") % {"count": hidden})

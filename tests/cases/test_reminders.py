@@ -85,7 +85,8 @@ def test_each_step_goes_to_the_assignee_once_in_order(responder):
     assert len(subjects) == 4
     first = notes(responder)[0]
     assert first.url == f"/cases/{case.reference}/"
-    assert "is due at " in first.body and " UTC (in 7 days)" in first.body
+    assert first.body.startswith("LR-2026-000101, response due: ")
+    assert first.body.endswith(" UTC (in 7 days). Rule: 18 USC 2703(c)(2).")
     assert first.dedupe_key == f"reminder:{deadline.reminders.first().pk}"
     assert set(Delivery.objects.filter(notification=first).values_list("channel", flat=True)) == {
         "email"
@@ -134,7 +135,8 @@ def test_overdue_deadline_escalates_to_supervisors_daily(responder, supervisor, 
     for boss in (supervisor, second_supervisor):
         subjects = [n.subject for n in notes(boss)]
         assert len(subjects) == 2
-        assert subjects[0].startswith("Escalation: LR-2026-000102 response due overdue since ")
+        assert subjects[0].startswith("Escalation: LR-2026-000102 overdue since ")
+        assert subjects[0].endswith(" UTC (response due)")
         assert notes(boss)[0].severity == "urgent"
         assert "Assignee: responder." in notes(boss)[0].body
     assert [n.kind for n in notes(responder)] == [
