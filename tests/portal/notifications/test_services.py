@@ -246,3 +246,20 @@ def test_heartbeat_records_queue_lag(db):
     again = heartbeat_record(name=Heartbeat.BEAT)
     assert again.pk == beat.pk and again.lag is None
     assert Heartbeat.objects.count() == 1
+
+
+def test_configuration_check_warns_about_an_unsigned_or_plain_http_webhook(settings):
+    from portal.notifications.checks import webhook_configuration
+
+    settings.LIAISON_WEBHOOK_URL = ""
+    assert webhook_configuration(None) == []
+    settings.LIAISON_WEBHOOK_URL = "http://hooks.example.com/x"
+    settings.LIAISON_WEBHOOK_SECRET = ""
+    settings.PRODUCTION = True
+    assert {m.id for m in webhook_configuration(None)} == {
+        "notifications.W001",
+        "notifications.W002",
+    }
+    settings.LIAISON_WEBHOOK_URL = "ftp://hooks.example.com/x"
+    settings.LIAISON_WEBHOOK_SECRET = "s"
+    assert [m.id for m in webhook_configuration(None)] == ["notifications.E001"]
