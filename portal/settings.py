@@ -253,6 +253,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": str(_queue_dir),
         "control_folder": str(VAR_DIR / "celery" / "control"),
         "store_processed": False,
+        # The filesystem transport polls; at the default 1 s a worker takes ~2 tasks/s.
+        "polling_interval": 0.1,
     }
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
