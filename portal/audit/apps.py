@@ -18,6 +18,7 @@ class AuditConfig(AppConfig):
 
     def ready(self) -> None:
         checks.register(check_access_log_setup, checks.Tags.security)
+        checks.register(check_checkpoint_key, checks.Tags.security, deploy=True)
 
 
 def check_access_log_setup(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
@@ -43,3 +44,18 @@ def check_access_log_setup(app_configs: Any = None, **kwargs: Any) -> list[check
             )
         )
     return errors
+
+
+def check_checkpoint_key(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """In production the daily checkpoints must be signed, or anyone able to rewrite the
+    database could rewrite the exported head hashes as well."""
+    if settings.LIAISON_AUDIT_CHECKPOINT_KEY:
+        return []
+    return [
+        checks.Warning(
+            "LIAISON_AUDIT_CHECKPOINT_KEY is not set: daily access-log checkpoints are "
+            "written unsigned.",
+            hint="Set it to a long random secret kept outside the database.",
+            id="audit.W001",
+        )
+    ]
