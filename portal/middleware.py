@@ -11,6 +11,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
+from portal.http import RequestWithId
 from portal.net import client_ip_is_trusted_proxy
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -25,7 +26,7 @@ class RequestIdMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __call__(self, request: RequestWithId) -> HttpResponse:
         incoming = request.META.get("HTTP_X_REQUEST_ID", "")
         if incoming and _REQUEST_ID.match(incoming) and client_ip_is_trusted_proxy(request):
             request.request_id = incoming

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 
 from django.contrib.auth.models import AbstractUser
 from django.contrib.postgres.fields import ArrayField
@@ -35,6 +36,10 @@ class User(AbstractUser):
     locked_at = models.DateTimeField(_("locked at"), null=True, blank=True)
     lock_released_at = models.DateTimeField(_("lock released at"), null=True, blank=True)
     security_stamp = models.CharField(max_length=32, default=_new_security_stamp, editable=False)
+
+    # Not a field: django_otp's OTPMiddleware attaches is_verified() to ``request.user``
+    # (True once the second factor passed). Users loaded from the database do not have it.
+    is_verified: Callable[[], bool]
 
     class Meta:
         constraints = [

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth import update_session_auth_hash
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -151,7 +152,7 @@ def backup_codes_generate(*, user: User, request: HttpRequest | None = None) -> 
     return [f"{c[:5]}-{c[5:]}" for c in codes]
 
 
-def second_factor_verify(*, user: User, token: str):
+def second_factor_verify(*, user: User, token: str) -> TOTPDevice | BackupCodeDevice | None:
     """Check a code against the user's confirmed devices; return the device that matched.
 
     Each device row is locked while it is checked, so one TOTP code cannot be accepted by
@@ -161,6 +162,7 @@ def second_factor_verify(*, user: User, token: str):
     token = token.strip().replace(" ", "")
     if not token:
         return None
+    devices: QuerySet[TOTPDevice] | QuerySet[BackupCodeDevice]
     with transaction.atomic():
         if token.isdigit() and len(token) == 6:
             devices = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True)

@@ -36,6 +36,7 @@ from portal.accounts.services import (
     user_security_stamp_rotate,
 )
 from portal.audit.services import Outcome, access_event_record
+from portal.http import AuthenticatedHttpRequest
 
 
 def _locked_message() -> str:
@@ -60,7 +61,7 @@ def _second_factor_required(view: Callable[..., HttpResponse]) -> Callable[..., 
     password alone could mint backup codes and pass the second step with them."""
 
     @wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def wrapped(request: AuthenticatedHttpRequest, *args, **kwargs) -> HttpResponse:
         if not request.user.is_verified():
             return redirect("accounts:verify")
         return view(request, *args, **kwargs)
@@ -121,7 +122,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-def verify_view(request: HttpRequest) -> HttpResponse:
+def verify_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Step two: a TOTP code, a backup code, or a passkey."""
     user = request.user
     if user.is_verified():
@@ -163,7 +164,7 @@ def verify_view(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-def enrol_view(request: HttpRequest) -> HttpResponse:
+def enrol_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     """First sign-in: add an authenticator app, then receive backup codes once."""
     user = request.user
     if user_has_device(user) and not user.is_verified():
@@ -205,7 +206,7 @@ def _base32_secret(device: TOTPDevice) -> str:
 @never_cache
 @_second_factor_required
 @require_http_methods(["GET", "POST"])
-def security_view(request: HttpRequest) -> HttpResponse:
+def security_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The user's own security page: devices, backup codes, password."""
     from django_otp import devices_for_user
 
@@ -230,7 +231,7 @@ def security_view(request: HttpRequest) -> HttpResponse:
 @never_cache
 @_second_factor_required
 @require_POST
-def backup_codes_view(request: HttpRequest) -> HttpResponse:
+def backup_codes_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     codes = backup_codes_generate(user=request.user, request=request)
     user_security_stamp_rotate(user=request.user, request=request)
     return render(

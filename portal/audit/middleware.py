@@ -8,6 +8,7 @@ for the markers it reads and what it records.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -62,19 +63,19 @@ class AccessLogMiddleware:
             "path": request.get_full_path()[:500],
             "status": status,
         }
-        common = {
-            "request": request,
-            "object_type": marker.object_type,
-            "object_id": str(kwargs.get("object_id") or kwargs.get("pk") or ""),
-            "case_reference": str(kwargs.get(marker.case_kwarg, "") or ""),
-        }
+        record = partial(
+            access_event_record,
+            request=request,
+            object_type=marker.object_type,
+            object_id=str(kwargs.get("object_id") or kwargs.get("pk") or ""),
+            case_reference=str(kwargs.get(marker.case_kwarg, "") or ""),
+        )
         if status in DENIAL_STATUSES:
             if not state.denied:
-                access_event_record(
+                record(
                     action=Action.PERMISSION_DENIED,
                     outcome=AccessEvent.Outcome.DENIED,
                     details=details,
-                    **common,
                 )
             return
         if state.recorded:
@@ -82,7 +83,7 @@ class AccessLogMiddleware:
         action = self._action(request, status, match, marker)
         if action is not None:
             details["recorded_by"] = "middleware"
-            access_event_record(action=action, details=details, **common)
+            record(action=action, details=details)
 
     @staticmethod
     def _action(

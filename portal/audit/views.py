@@ -10,6 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -112,7 +113,7 @@ def _csv_lines(events: Iterable[AccessEvent]) -> Iterator[str]:
 
 @audited(Action.EXPORT, object_type=OBJECT_TYPE)
 @require_GET
-def events_export_view(request: HttpRequest) -> HttpResponse:
+def events_export_view(request: HttpRequest) -> HttpResponseBase:
     """Stream every event matching the search as CSV, oldest first, times in UTC.
 
     Streamed from a server-side cursor, so a million rows never sit in memory. The export

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -28,6 +28,7 @@ from portal.accounts.tokens import api_token_revoke
 from portal.audit.access import audited
 from portal.audit.models import Action
 from portal.audit.services import access_event_record
+from portal.http import AuthenticatedHttpRequest
 from portal.officers.forms import ApproveForm, NoteForm
 from portal.officers.selectors import (
     agencies_visible_to,
@@ -45,13 +46,13 @@ STATUS_TABS = [
 ]
 
 
-def _require_capability(request: HttpRequest) -> None:
+def _require_capability(request: AuthenticatedHttpRequest) -> None:
     if not has_capability(request.user, Capability.MANAGE_OFFICERS):
         raise Http404
 
 
 @audited(Action.LIST, object_type="accounts.officer")
-def officer_list_view(request: HttpRequest) -> HttpResponse:
+def officer_list_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_capability(request)
     status = request.GET.get("status", Officer.Status.APPLIED)
     if status not in STATUS_TABS:
@@ -76,7 +77,7 @@ def officer_list_view(request: HttpRequest) -> HttpResponse:
 
 
 @audited(Action.VIEW, object_type="accounts.officer")
-def officer_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+def officer_detail_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     officer = officer_get_for_staff(request.user, pk)
     access_event_record(action=Action.VIEW, request=request, obj=officer)
     return _render_detail(request, officer)
@@ -105,7 +106,7 @@ def _officer_action(
 
     @audited(Action.UPDATE, object_type="accounts.officer")
     @require_POST
-    def view(request: HttpRequest, pk: int) -> HttpResponse:
+    def view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         officer = officer_get_for_staff(request.user, pk)
         form = form_class(request.POST)
         if not form.is_valid():
@@ -149,7 +150,7 @@ officer_reinstate_view = _officer_action(officer_reinstate, _("Officer reinstate
 
 @audited(Action.UPDATE, object_type="accounts.officer")
 @require_POST
-def officer_enrolment_link_view(request: HttpRequest, pk: int) -> HttpResponse:
+def officer_enrolment_link_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     officer = officer_get_for_staff(request.user, pk)
     if officer.status != Officer.Status.VERIFIED:
         raise Http404
@@ -162,7 +163,9 @@ def officer_enrolment_link_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @audited(Action.UPDATE, object_type="accounts.apitoken")
 @require_POST
-def officer_token_revoke_view(request: HttpRequest, pk: int, token_pk: int) -> HttpResponse:
+def officer_token_revoke_view(
+    request: AuthenticatedHttpRequest, pk: int, token_pk: int
+) -> HttpResponse:
     officer = officer_get_for_staff(request.user, pk)
     token = api_token_get_for_staff(request.user, token_pk)
     if token.user_id != officer.user_id:
@@ -173,7 +176,7 @@ def officer_token_revoke_view(request: HttpRequest, pk: int, token_pk: int) -> H
 
 
 @audited(Action.VIEW, object_type="accounts.agency")
-def agency_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+def agency_detail_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     agency = agency_get_for_staff(request.user, pk)
     access_event_record(action=Action.VIEW, request=request, obj=agency)
     return _render_agency(request, agency)
@@ -195,7 +198,7 @@ def _render_agency(request, agency, note_form=None, status=200):
 def _agency_action(service: Callable[..., bool], done: str):
     @audited(Action.UPDATE, object_type="accounts.agency")
     @require_POST
-    def view(request: HttpRequest, pk: int) -> HttpResponse:
+    def view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         agency = agency_get_for_staff(request.user, pk)
         form = NoteForm(request.POST)
         if not form.is_valid():

@@ -30,6 +30,7 @@ from portal.accounts.roles import Role, has_role
 from portal.accounts.tokens import api_token_issue, api_token_revoke, api_tokens_of_user
 from portal.audit.access import audit_exempt
 from portal.audit.services import Outcome, access_event_record
+from portal.http import AuthenticatedHttpRequest
 from portal.officers.forms import ApplicationForm, TokenCreateForm
 from portal.officers.selectors import api_token_get_for_owner
 
@@ -39,7 +40,7 @@ def officer_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
     officer who may not act now (suspended officer or agency)."""
 
     @wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def wrapped(request: AuthenticatedHttpRequest, *args, **kwargs) -> HttpResponse:
         if not has_role(request.user, Role.OFFICER):
             raise Http404
         refusal = officer_access_refusal(request.user)
@@ -59,7 +60,7 @@ def officer_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
 @never_cache
 @officer_required
 @require_http_methods(["GET", "POST"])
-def tokens_view(request: HttpRequest) -> HttpResponse:
+def tokens_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     """List, create and revoke one's own API tokens. A new token is shown once, on the
     answer to the POST that made it; it is never stored or shown again."""
     form = TokenCreateForm(request.POST or None)
@@ -88,7 +89,7 @@ def tokens_view(request: HttpRequest) -> HttpResponse:
 @audit_exempt("revokes the officer's own token; records token_revoked")
 @officer_required
 @require_POST
-def token_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
+def token_revoke_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     token = api_token_get_for_owner(request.user, pk)
     if api_token_revoke(token=token, actor=request.user, request=request):
         messages.success(request, _("Token %(name)s revoked.") % {"name": token.name})
