@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
@@ -10,10 +11,13 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.accounts.roles import Capability, has_capability, user_roles
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise  # a dev dependency: only for annotations
+
 
 @dataclass(frozen=True)
 class NavItem:
-    label: str
+    label: StrOrPromise  # lazy: translated when the page renders, in the viewer's language
     url_name: str
     capability: Capability
 
@@ -29,9 +33,15 @@ NAVIGATION = [
 ]
 
 
-def shell(request: HttpRequest) -> dict:
+class _ShownItem(TypedDict):
+    label: StrOrPromise
+    url: str
+    active: bool
+
+
+def shell(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
-    items = []
+    items: list[_ShownItem] = []
     if user is not None and user.is_authenticated and user.is_verified():
         for item in NAVIGATION:
             if not has_capability(user, item.capability):

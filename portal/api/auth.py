@@ -7,14 +7,23 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.request import Request
 
-from portal.accounts.models import ApiToken
+from portal.accounts.models import ApiToken, User
 from portal.accounts.tokens import (
     TokenRefused,
     api_token_check,
     api_token_record_refusal,
     api_token_record_use,
 )
+
+
+class TokenRequest(Request):
+    """For annotations: a request past the default permissions (``IsAuthenticated``), so the
+    bearer token authenticated it: ``user`` is the token's owner and ``auth`` the token."""
+
+    user: User
+    auth: ApiToken
 
 
 class BearerTokenAuthentication(BaseAuthentication):

@@ -102,8 +102,10 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         code = codes if isinstance(codes, str) else _default_code(response.status_code)
         raw = exc.detail if isinstance(exc, exceptions.APIException) else None
         detail = str(raw) if isinstance(raw, str) else str(_TITLES.get(response.status_code, ""))
-    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-        extra["retry_after"] = int(exc.wait) + (0 if float(exc.wait).is_integer() else 1)
+    # DRF sets Throttled.wait in __init__; djangorestframework-stubs 3.18.1 does not declare it.
+    wait = exc.wait if isinstance(exc, exceptions.Throttled) else None  # type: ignore[attr-defined]
+    if wait is not None:
+        extra["retry_after"] = int(wait) + (0 if float(wait).is_integer() else 1)
         response["Retry-After"] = str(extra["retry_after"])
     response.data = problem(
         status_code=response.status_code,

@@ -7,10 +7,10 @@ from datetime import UTC
 from django.contrib.auth.decorators import login_not_required
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from portal.api.auth import TokenRequest
 from portal.audit.access import audit_exempt
 
 
@@ -93,7 +93,7 @@ class MeView(ApiView):
         ],
         tags=["account"],
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: TokenRequest) -> Response:
         user = request.user
         officer = user.officer
         token = request.auth

@@ -5,17 +5,21 @@ Both are callables, so the query runs only when a template actually shows them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.http import HttpRequest
 
 from portal.accounts.roles import is_staff_member
 from portal.notifications import selectors
 
 
-def notifications(request: HttpRequest) -> dict:
+def notifications(request: HttpRequest) -> dict[str, Callable[[], object]]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or not getattr(user, "is_verified", bool)():
         return {}
-    context = {"notifications_unread": lambda: selectors.notifications_unread_count(user)}
+    context: dict[str, Callable[[], object]] = {
+        "notifications_unread": lambda: selectors.notifications_unread_count(user)
+    }
     if is_staff_member(user):
         context["scheduler_status"] = selectors.scheduler_status
     return context

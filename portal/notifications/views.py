@@ -15,6 +15,7 @@ from portal.accounts.roles import Capability, has_capability
 from portal.audit.access import audit_exempt, audited
 from portal.audit.models import Action
 from portal.audit.services import access_list_record
+from portal.http import AuthenticatedHttpRequest
 from portal.notifications import selectors, services
 
 PAGE_SIZE = 25
@@ -23,7 +24,7 @@ OBJECT_TYPE = "notifications.notification"
 
 @audited(Action.LIST, object_type=OBJECT_TYPE)
 @require_GET
-def notification_list(request: HttpRequest) -> HttpResponse:
+def notification_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The user's own notifications, newest first; their text may name cases, so it is logged."""
     paginator = Paginator(selectors.notifications_for_user(request.user), PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
@@ -48,7 +49,7 @@ def _back(request: HttpRequest) -> HttpResponse:
 
 @audited(Action.UPDATE, object_type=OBJECT_TYPE)
 @require_POST
-def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
+def notification_read(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     notification = selectors.notification_get_for_user(request.user, pk)
     services.notification_mark_read(notification=notification, user=request.user, request=request)
     return _back(request)
@@ -56,7 +57,7 @@ def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
 
 @audited(Action.UPDATE, object_type=OBJECT_TYPE)
 @require_POST
-def notification_read_all(request: HttpRequest) -> HttpResponse:
+def notification_read_all(request: AuthenticatedHttpRequest) -> HttpResponse:
     count = services.notifications_mark_all_read(user=request.user, request=request)
     messages.success(request, _("%(count)d notification(s) marked as read.") % {"count": count})
     return _back(request)
@@ -64,7 +65,7 @@ def notification_read_all(request: HttpRequest) -> HttpResponse:
 
 @audit_exempt("operational counters and times; no case data")
 @require_GET
-def celery_health(request: HttpRequest) -> HttpResponse:
+def celery_health(request: AuthenticatedHttpRequest) -> HttpResponse:
     """For operators: when beat last ran, the queue lag, and the delivery backlog.
 
     Administrators only; anyone else gets the same 404 as a missing page. ``?format=json``
