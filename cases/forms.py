@@ -8,10 +8,11 @@ so the page shows the problem next to the field and keeps everything the person 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db.models import QuerySet
 from django.forms.utils import flatatt
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -29,7 +30,7 @@ from cases.models import (
 )
 from cases.services import TargetInput
 from cases.targets import target_guess_kind
-from portal.accounts.models import Agency, Team
+from portal.accounts.models import Agency, Team, User
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
@@ -124,13 +125,17 @@ class QueueFilterForm(forms.Form):
     )
     kind = forms.ChoiceField(label=_("Process kind"), required=False, widget=QuickSelect)
 
-    def __init__(self, *args: Any, teams: Any, agencies: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, teams: QuerySet[Team], agencies: QuerySet[Agency], **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         any_choice = [("", _("Any"))]
-        self.fields["status"].choices = any_choice + _cap(CaseStatus.choices)
-        self.fields["kind"].choices = any_choice + list(ProcessKind.choices)
-        self.fields["team"].queryset = teams
-        self.fields["agency"].queryset = agencies
+        # Per-form copies of the fields declared above; the stubs type them as plain Field.
+        fields = self.fields
+        cast(forms.ChoiceField, fields["status"]).choices = any_choice + _cap(CaseStatus.choices)
+        cast(forms.ChoiceField, fields["kind"]).choices = any_choice + list(ProcessKind.choices)
+        cast(forms.ModelChoiceField, fields["team"]).queryset = teams
+        cast(forms.ModelChoiceField, fields["agency"]).queryset = agencies
 
 
 # --- case page -------------------------------------------------------------------------------
@@ -157,8 +162,16 @@ class TransitionForm(forms.Form):
             del self.fields["reason"]
 
 
+class UserChoiceField(forms.ModelChoiceField):
+    """People listed by full name and username (``str(user)`` is the username alone)."""
+
+    def label_from_instance(self, obj: User) -> str:
+        full = obj.get_full_name()
+        return f"{full} ({obj.get_username()})" if full else obj.get_username()
+
+
 class AssignForm(forms.Form):
-    assignee = forms.ModelChoiceField(
+    assignee = UserChoiceField(
         label=_("Assignee"),
         required=False,
         queryset=None,
@@ -166,21 +179,15 @@ class AssignForm(forms.Form):
         widget=QuickSelect,
     )
 
-    def __init__(self, *args: Any, users: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, users: QuerySet[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = users
-        self.fields["assignee"].label_from_instance = _user_label
+        cast(UserChoiceField, self.fields["assignee"]).queryset = users
 
 
 class AssignSelfForm(forms.Form):
     """ "Assign to me": the same endpoint, with the person's own id as the assignee."""
 
     assignee = forms.IntegerField(widget=forms.HiddenInput)
-
-
-def _user_label(user: Any) -> str:
-    full = user.get_full_name()
-    return f"{full} ({user.get_username()})" if full else user.get_username()
 
 
 class NoteForm(forms.Form):

@@ -11,6 +11,7 @@ lower-case scheme and host, no default port, no fragment, path and query kept as
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from urllib.parse import urlsplit, urlunsplit
 
 import phonenumbers
@@ -121,7 +122,7 @@ def _url(text: str, _region: str) -> str:
     return urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
 
 
-_NORMALISERS = {
+_NORMALISERS: dict[str, Callable[[str, str], str]] = {
     TargetKind.EMAIL: _email,
     TargetKind.PHONE: _phone,
     TargetKind.USERNAME: _username,

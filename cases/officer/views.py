@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -30,7 +30,6 @@ from cases.officer.forms import (
 )
 from cases.officer.selectors import (
     agency_requests,
-    kind_label,
     preservation_of_request,
     request_view,
 )
@@ -40,6 +39,7 @@ from cases.workflow import case_transition
 from portal.audit.access import audit_exempt, audited
 from portal.audit.models import Action
 from portal.audit.services import access_event_record, access_list_record
+from portal.http import AuthenticatedHttpRequest
 from portal.officers.views import officer_required
 
 PAGE_SIZE = 25
@@ -47,15 +47,13 @@ PAGE_SIZE = 25
 
 @audited(Action.LIST, object_type="cases.case")
 @officer_required
-def request_list(request: HttpRequest) -> HttpResponse:
+def request_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The officer's landing page: the agency's requests, newest first, by status."""
     filters = StatusFilterForm(request.GET or None)
     status = filters.cleaned_data.get("status", "") if filters.is_valid() else ""
     page = Paginator(agency_requests(request.user, status=status), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    for case in page.object_list:
-        case.kind_label = kind_label(case.kind)
     access_list_record(
         request=request,
         object_type="cases.case",
@@ -79,7 +77,7 @@ def request_list(request: HttpRequest) -> HttpResponse:
 @audit_exempt("the form shows no existing case data; case_intake logs the new request")
 @require_http_methods(["GET", "POST"])
 @officer_required
-def request_new(request: HttpRequest) -> HttpResponse:
+def request_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     """File a request. On an error every typed value is kept; the document too when the
     page's script is on (it resubmits without reloading), else the page asks for it again."""
     agency = request.user.officer.agency
@@ -121,7 +119,7 @@ def _renamed(error: ValidationError) -> ValidationError:
 
 @audited(Action.VIEW, object_type="cases.case")
 @officer_required
-def request_detail(request: HttpRequest, reference: str) -> HttpResponse:
+def request_detail(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
     """Track one request: status, deadlines, holds, the public timeline, the actions."""
     case = case_get_for_user(request.user, reference, request=request)
     access_event_record(
@@ -131,7 +129,7 @@ def request_detail(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 def _detail(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     case,
     *,
     withdraw_form: WithdrawForm | None = None,
@@ -156,7 +154,9 @@ def _detail(
 @audited(Action.UPDATE, object_type="cases.preservation")
 @require_POST
 @officer_required
-def preservation_extend_view(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
+def preservation_extend_view(
+    request: AuthenticatedHttpRequest, reference: str, pk: int
+) -> HttpResponse:
     """A renewed request: extend one hold of the request (the rules give the new expiry)."""
     case = case_get_for_user(request.user, reference, request=request)
     hold = preservation_of_request(case, pk)
@@ -186,7 +186,7 @@ def preservation_extend_view(request: HttpRequest, reference: str, pk: int) -> H
 @audited(Action.TRANSITION, object_type="cases.case")
 @require_POST
 @officer_required
-def request_withdraw(request: HttpRequest, reference: str) -> HttpResponse:
+def request_withdraw(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
     """The agency withdraws its request; staff see the reason on the case."""
     case = case_get_for_user(request.user, reference, request=request)
     form = WithdrawForm(request.POST)

@@ -19,6 +19,8 @@ from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from cases.officer.selectors import kind_label
+
 register = template.Library()
 
 SOON = timedelta(hours=24)
@@ -95,7 +97,10 @@ STATUS_TONES = {
 
 @functools.cache
 def _choice_labels(model: type[models.Model], field: str, language: str | None) -> dict:
-    return {value: str(label) for value, label in model._meta.get_field(field).flatchoices}
+    model_field = model._meta.get_field(field)
+    if not isinstance(model_field, models.Field):
+        raise TypeError(f"{model.__name__}.{field} is a relation, not a field with choices")
+    return {value: str(label) for value, label in model_field.flatchoices}
 
 
 @register.filter
@@ -105,6 +110,13 @@ def display(obj: models.Model, field: str) -> Any:
     on each call, a third of a 50-row queue's rendering (bench/queue.py)."""
     value = getattr(obj, field)
     return _choice_labels(type(obj), field, get_language()).get(value, value)
+
+
+@register.filter(name="kind_label")
+def kind_label_filter(kind: str | None) -> str:
+    """A process kind's name from its code: ``{{ case.kind|kind_label }}`` on the rows of
+    ``request_rows``, which carry only the code."""
+    return kind_label(kind)
 
 
 @register.filter

@@ -88,8 +88,8 @@ def _run(
             return _back(case, anchor)
     field_errors = [name for name in form.errors if name != NON_FIELD_ERRORS]
     if not field_errors:
-        for error in form.non_field_errors():
-            messages.error(request, error)
+        for error in form.non_field_errors():  # str at run time; the stubs allow ValidationError
+            messages.error(request, str(error))
         return _back(case, anchor)
     return case_page(request, case, bound={key: form}, status=400)
 
@@ -149,7 +149,7 @@ def transition(request: HttpRequest, reference: str) -> HttpResponse:
             return _back(case)
     if form.non_field_errors() and not form.has_error("reason"):
         for error in form.non_field_errors():
-            messages.error(request, error)
+            messages.error(request, str(error))
         return _back(case)
     return case_page(request, case, bound={f"transition:{target}": form}, status=400)
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Exists, OuterRef, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -28,6 +28,7 @@ from portal.accounts.roles import Capability, has_capability
 from portal.audit.access import audited
 from portal.audit.models import Action
 from portal.audit.services import access_list_record
+from portal.http import AuthenticatedHttpRequest
 
 PAGE_SIZE = 50
 MAX_PAGE = 1000  # deep offsets are slow and nobody reads page 1,001 of a queue; search
@@ -97,7 +98,7 @@ def _cases(user: Any, tab: QueueTab, form: QueueFilterForm, now: Any) -> QuerySe
 @require_GET
 @audited(Action.LIST, object_type="cases.case")
 @staff_required(Capability.WORK_CASES)
-def queue(request: HttpRequest) -> HttpResponse:
+def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The work list. One access event names the cases shown (and the search, if any)."""
     try:
         tab = QueueTab(request.GET.get("tab") or QueueTab.ALL)
@@ -116,11 +117,12 @@ def queue(request: HttpRequest) -> HttpResponse:
     has_next = len(rows) > PAGE_SIZE
     items = rows[:PAGE_SIZE]
 
-    params = {k: v for k, v in request.GET.items() if k != "page" and v}
+    # A parsed query string holds no empty value lists; the stubs allow them, so say str.
+    params = {k: v for k, v in request.GET.items() if k != "page" and isinstance(v, str) and v}
     base = reverse("cases:queue")
 
     def page_url(n: int) -> str:
-        return f"{base}?{urlencode({**params, 'page': n} if n > 1 else params)}"
+        return f"{base}?{urlencode({**params, 'page': str(n)} if n > 1 else params)}"
 
     page = Page(
         items=items,

@@ -14,7 +14,7 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = ("is_active", "groups", ("locked_at", admin.EmptyFieldListFilter))
     readonly_fields = ("locked_at", "lock_released_at", "last_login", "date_joined")
     fieldsets = (
-        *DjangoUserAdmin.fieldsets,
+        *(DjangoUserAdmin.fieldsets or ()),
         (_("Lockout"), {"fields": ("locked_at", "lock_released_at")}),
         (_("Preferences"), {"fields": ("time_zone",)}),
     )
