@@ -21,7 +21,6 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from cases.api.common import DEADLINE_EXAMPLE, IdempotencyKeyReused, messages_of, problem_response
@@ -30,6 +29,7 @@ from cases.models import DataCategory, ProcessKind, ReceivedVia, TargetKind
 from cases.officer.selectors import OFFICER_KINDS, agency_requests
 from cases.selectors import case_deadlines
 from cases.services import SubmissionKeyReused, TargetInput, case_submit
+from portal.api.auth import TokenRequest
 from portal.api.pagination import StandardPagination
 from portal.api.views import ApiView
 from portal.audit.access import audited
@@ -263,7 +263,7 @@ class RequestsApi(ApiView):
         },
         tags=["requests"],
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: TokenRequest) -> Response:
         filters = self.ListFilter(data=request.query_params)
         filters.is_valid(raise_exception=True)
         status_wanted = filters.validated_data.get("status", "")
@@ -272,11 +272,12 @@ class RequestsApi(ApiView):
             agency_requests(request.user, status=status_wanted), request, view=self
         )
         rows = page or []
+        shown = paginator.page if page is not None else None  # set whenever it paginated
         access_list_record(
             request=request._request,
             object_type="cases.case",
             objects=rows,
-            page=paginator.page.number if page is not None else None,
+            page=shown.number if shown is not None else None,
             query={"status": status_wanted} if status_wanted else None,
         )
         return paginator.get_paginated_response(RequestRowOutput(rows, many=True).data)
@@ -358,7 +359,7 @@ class RequestsApi(ApiView):
         },
         tags=["requests"],
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: TokenRequest) -> Response:
         key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
         form = self.SubmitInput(data=request.data)
         form.is_valid(raise_exception=True)
