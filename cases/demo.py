@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -88,7 +88,7 @@ def demo_cases_create(
     agencies: Sequence[Agency],
     officers: Sequence[Officer],
     staff: Mapping[str, User],
-    now=None,
+    now: datetime | None = None,
 ) -> list[Case]:
     """Create the demo cases (once); returns them. ``staff`` is keyed by username and
     needs ``responder``, ``legal``, ``supervisor`` and ``analyst``."""
@@ -101,7 +101,7 @@ def demo_cases_create(
     springfield, federal = officers[0], officers[1]
     foreign = officers[2] if len(officers) > 2 else None
 
-    def ago(**delta: float):
+    def ago(**delta: float) -> datetime:
         return now - timedelta(**delta)
 
     cases: list[Case] = []

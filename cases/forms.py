@@ -13,9 +13,11 @@ from typing import Any, cast
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import QuerySet
+from django.forms.renderers import BaseRenderer
 from django.forms.utils import flatatt
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
@@ -48,7 +50,13 @@ class QuickSelect(forms.Select):
     """A ``<select>`` built in Python. Django renders each option through a template, which
     made the queue's filter bar (a few hundred agencies) cost more than the queue itself."""
 
-    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer=None):
+    def render(
+        self,
+        name: str,
+        value: Any,
+        attrs: dict[str, Any] | None = None,
+        renderer: BaseRenderer | None = None,
+    ) -> SafeString:
         final = self.build_attrs(self.attrs, attrs)
         final["name"] = name
         chosen = {str(v) for v in self.format_value(value)}

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from cases.errors import ConcurrentUpdate
 from cases.forms import errors_to_form
-from cases.models import CaseStatus
+from cases.models import Case, CaseStatus
 from cases.officer.forms import (
     FORM_FIELDS,
     ExtendForm,
@@ -130,7 +130,7 @@ def request_detail(request: AuthenticatedHttpRequest, reference: str) -> HttpRes
 
 def _detail(
     request: AuthenticatedHttpRequest,
-    case,
+    case: Case,
     *,
     withdraw_form: WithdrawForm | None = None,
     extend_form: ExtendForm | None = None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.db import connection
@@ -32,7 +33,7 @@ def timeline_event_add(
     )
 
 
-def case_reference_next(*, case_type: str, at=None) -> str:
+def case_reference_next(*, case_type: str, at: datetime | None = None) -> str:
     """The next reference, e.g. ``LR-2026-000123``; race-free, restarting each year.
 
     The upsert holds the counter row's lock until the caller's transaction ends, so two

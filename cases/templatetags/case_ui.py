@@ -14,6 +14,7 @@ from typing import Any
 
 from django import template
 from django.db import models
+from django.forms import BoundField
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import get_language
@@ -125,7 +126,7 @@ def status_tone(status: str) -> str:
 
 
 @register.simple_tag(takes_context=True)
-def query_with(context, **changes) -> str:
+def query_with(context: template.Context, **changes: Any) -> str:
     """The current query string with some parameters replaced (or removed when None/"")."""
     params = context["request"].GET.copy()
     for key, value in changes.items():
@@ -138,7 +139,7 @@ def query_with(context, **changes) -> str:
 
 
 @register.filter
-def described(field) -> str:
+def described(field: BoundField) -> str:
     """The field's widget pointing at its help text and its errors (``aria-describedby``),
     so a screen reader reads "required" or "not a valid phone number" with the input."""
     ids = []

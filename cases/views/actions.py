@@ -33,7 +33,7 @@ from cases.forms import (
     UserNoticeForm,
     errors_to_form,
 )
-from cases.models import Case, CaseType
+from cases.models import Case, CaseType, Preservation
 from cases.selectors import (
     CaseAction,
     assignable_users,
@@ -280,7 +280,7 @@ def deadline_override_view(request: HttpRequest, reference: str, pk: int) -> Htt
     )
 
 
-def _hold(case: Case, pk: int):
+def _hold(case: Case, pk: int) -> Preservation:
     hold = case.preservations.select_related("process").filter(pk=pk).first()
     if hold is None:
         raise Http404

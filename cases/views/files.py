@@ -8,6 +8,7 @@ access log must show who opened which file (Wilson, 9th Cir. 2021).
 
 from __future__ import annotations
 
+from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404, HttpRequest
 from django.views.decorators.http import require_GET
 
@@ -23,7 +24,7 @@ SAFE_TYPES = frozenset(
 )
 
 
-def _response(stored, name: str, content_type: str) -> FileResponse:
+def _response(stored: FieldFile, name: str, content_type: str) -> FileResponse:
     try:
         handle = stored.open("rb")
     except FileNotFoundError as exc:

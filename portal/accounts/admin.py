@@ -1,11 +1,16 @@
 """Admin for identities; a locked account is released here."""
 
+from __future__ import annotations
+
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from portal.accounts.models import Agency, ApiToken, Officer, Team, User
 from portal.accounts.services import user_lock_release
+from portal.http import AuthenticatedHttpRequest
 
 
 @admin.register(User)
@@ -21,7 +26,7 @@ class UserAdmin(DjangoUserAdmin):
     actions = ["release_lockout"]
 
     @admin.action(description=_("Release lockout of selected users"))
-    def release_lockout(self, request, queryset):
+    def release_lockout(self, request: AuthenticatedHttpRequest, queryset: QuerySet[User]) -> None:
         released = 0
         for user in queryset.filter(locked_at__isnull=False):
             user_lock_release(user=user, actor=request.user, request=request)
@@ -61,17 +66,17 @@ class ApiTokenAdmin(admin.ModelAdmin):
     exclude = ("digest",)
     actions = ["revoke"]
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: ApiToken | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: ApiToken | None = None) -> bool:
         return False
 
     @admin.action(description=_("Revoke selected tokens"))
-    def revoke(self, request, queryset):
+    def revoke(self, request: AuthenticatedHttpRequest, queryset: QuerySet[ApiToken]) -> None:
         from portal.accounts.tokens import api_token_revoke
 
         revoked = sum(

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AbstractUser
 from django.contrib.postgres.fields import ArrayField
@@ -14,6 +15,9 @@ from django.db.models.functions import Lower
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 from django_otp.models import Device
+
+if TYPE_CHECKING:
+    from portal.accounts.roles import Role
 
 
 def _new_security_stamp() -> str:
@@ -40,6 +44,8 @@ class User(AbstractUser):
     # Not a field: django_otp's OTPMiddleware attaches is_verified() to ``request.user``
     # (True once the second factor passed). Users loaded from the database do not have it.
     is_verified: Callable[[], bool]
+    # Not a field either: portal.accounts.roles caches the user's roles here, per instance.
+    _liaison_roles: frozenset[Role]
 
     class Meta:
         constraints = [

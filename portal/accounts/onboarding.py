@@ -10,6 +10,7 @@ now; the API token check and the officer portal both ask it on every request.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import timedelta
 
 import phonenumbers
@@ -147,7 +148,7 @@ def agency_create(
     return agency
 
 
-def _end_sessions(users) -> None:
+def _end_sessions(users: Iterable[User]) -> None:
     """A new security stamp ends every session of each user (see ``User``)."""
     for user in users:
         User.objects.filter(pk=user.pk).update(security_stamp=_new_security_stamp())

@@ -6,9 +6,16 @@ domain's gate; this module answers "may a user with these roles do this kind of 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from portal.accounts.models import User
 
 
 class Role(StrEnum):
@@ -61,30 +68,32 @@ CAPABILITIES: dict[Capability, frozenset[Role]] = {
 }
 
 
-def user_roles(user) -> frozenset[Role]:
-    """The user's roles, read once per request object and cached on it."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
+def user_roles(user: User | AnonymousUser | None) -> frozenset[Role]:
+    """The user's roles, read once per request object and cached on it. Nobody (``None``,
+    e.g. a task acting alone) and anonymous or inactive users hold none."""
+    if user is None or not user.is_authenticated or not user.is_active:
         return frozenset()
-    cached = getattr(user, "_liaison_roles", None)
+    cached: frozenset[Role] | None = getattr(user, "_liaison_roles", None)
     if cached is None:
-        user_roles_preload(user, user.groups.values_list("name", flat=True))
-        cached = user._liaison_roles
+        cached = user_roles_preload(user, user.groups.values_list("name", flat=True))
     return cached
 
 
-def user_roles_preload(user, group_names) -> None:
+def user_roles_preload(user: User, group_names: Iterable[str]) -> frozenset[Role]:
     """Fill the per-request roles cache from group names read with the user (e.g. by the
     API token's query), saving the roles query on every API request."""
-    user._liaison_roles = frozenset(Role(n) for n in group_names if n in Role._value2member_map_)
+    roles = frozenset(Role(n) for n in group_names if n in Role._value2member_map_)
+    user._liaison_roles = roles
+    return roles
 
 
-def has_role(user, *roles: Role) -> bool:
+def has_role(user: User | AnonymousUser | None, *roles: Role) -> bool:
     return bool(user_roles(user) & set(roles))
 
 
-def has_capability(user, capability: Capability) -> bool:
+def has_capability(user: User | AnonymousUser | None, capability: Capability) -> bool:
     return bool(user_roles(user) & CAPABILITIES[capability])
 
 
-def is_staff_member(user) -> bool:
+def is_staff_member(user: User | AnonymousUser | None) -> bool:
     return bool(user_roles(user) & STAFF_ROLES)

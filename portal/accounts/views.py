@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from functools import wraps
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
@@ -61,7 +62,7 @@ def _second_factor_required(view: Callable[..., HttpResponse]) -> Callable[..., 
     password alone could mint backup codes and pass the second step with them."""
 
     @wraps(view)
-    def wrapped(request: AuthenticatedHttpRequest, *args, **kwargs) -> HttpResponse:
+    def wrapped(request: AuthenticatedHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not request.user.is_verified():
             return redirect("accounts:verify")
         return view(request, *args, **kwargs)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
@@ -16,6 +18,11 @@ from portal.accounts.tokens import (
     api_token_record_refusal,
     api_token_record_use,
 )
+
+if TYPE_CHECKING:
+    # Not at run time: DRF imports this module while rest_framework.views is half loaded.
+    from drf_spectacular.openapi import AutoSchema
+    from rest_framework.views import APIView
 
 
 class TokenRequest(Request):
@@ -35,7 +42,7 @@ class BearerTokenAuthentication(BaseAuthentication):
 
     keyword = b"bearer"
 
-    def authenticate(self, request):
+    def authenticate(self, request: Request) -> tuple[User, ApiToken] | None:
         header = get_authorization_header(request).split()
         if not header or header[0].lower() != self.keyword:
             return None
@@ -55,7 +62,7 @@ class BearerTokenAuthentication(BaseAuthentication):
         api_token_record_use(token=token, request=request._request)
         return token.user, token
 
-    def authenticate_header(self, request) -> str:
+    def authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="api"'
 
 
@@ -69,7 +76,7 @@ class HasTokenScope(BasePermission):
     message = _("This token lacks the scope this operation needs.")
     code = "insufficient_scope"
 
-    def has_permission(self, request, view) -> bool:
+    def has_permission(self, request: Request, view: APIView) -> bool:
         token = request.auth
         if not isinstance(token, ApiToken):
             return True
@@ -85,7 +92,7 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
     target_class = "portal.api.auth.BearerTokenAuthentication"
     name = "bearerAuth"
 
-    def get_security_definition(self, auto_schema):
+    def get_security_definition(self, auto_schema: AutoSchema) -> dict[str, Any]:
         return {
             "type": "http",
             "scheme": "bearer",

@@ -8,7 +8,11 @@ operation that could give them.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from drf_spectacular.generators import SchemaGenerator
+    from rest_framework.request import Request
 
 PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -82,7 +86,9 @@ _HEADERS = {
 }
 
 
-def problem_responses(result: dict[str, Any], generator, request, public) -> dict[str, Any]:
+def problem_responses(
+    result: dict[str, Any], generator: SchemaGenerator, request: Request | None, public: bool
+) -> dict[str, Any]:
     """Add the Problem schema and the error answers to every operation."""
     result.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
     for path, operations in result.get("paths", {}).items():

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rest_framework.throttling import SimpleRateThrottle
 
 from portal.accounts.models import ApiToken
+
+if TYPE_CHECKING:
+    # Not at run time: DRF imports this module while rest_framework.views is half loaded.
+    from rest_framework.request import Request
+    from rest_framework.views import APIView
 
 
 class TokenRateThrottle(SimpleRateThrottle):
@@ -13,7 +20,7 @@ class TokenRateThrottle(SimpleRateThrottle):
 
     scope = "token"
 
-    def get_cache_key(self, request, view):
+    def get_cache_key(self, request: Request, view: APIView) -> str | None:
         if not isinstance(request.auth, ApiToken):
             return None
         return self.cache_format % {"scope": self.scope, "ident": request.auth.pk}
@@ -24,7 +31,7 @@ class PublicRateThrottle(SimpleRateThrottle):
 
     scope = "public"
 
-    def get_cache_key(self, request, view):
+    def get_cache_key(self, request: Request, view: APIView) -> str | None:
         if isinstance(request.auth, ApiToken):
             return None
         from portal.net import client_ip

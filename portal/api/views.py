@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.decorators import login_not_required
 from drf_spectacular.utils import OpenApiExample, extend_schema
@@ -13,6 +14,9 @@ from rest_framework.views import APIView
 from portal.api.auth import TokenRequest
 from portal.audit.access import audit_exempt
 
+if TYPE_CHECKING:
+    from rest_framework.views import AsView, GenericView  # names of the stubs only
+
 
 class ApiEndpointMixin:
     """Opt API views out of the web login redirect: they authenticate with bearer tokens
@@ -22,7 +26,7 @@ class ApiEndpointMixin:
     """
 
     @classmethod
-    def as_view(cls, **initkwargs):
+    def as_view(cls, **initkwargs: Any) -> AsView[GenericView]:
         return login_not_required(super().as_view(**initkwargs))  # type: ignore[misc]
 
 

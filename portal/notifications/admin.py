@@ -1,8 +1,13 @@
 """Admin: read-only views of notifications and deliveries; failed deliveries can be re-sent."""
 
+from __future__ import annotations
+
 from django.contrib import admin, messages
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from portal.http import AuthenticatedHttpRequest
 from portal.notifications.models import Delivery, Heartbeat, Notification
 from portal.notifications.services import delivery_retry
 
@@ -10,13 +15,13 @@ from portal.notifications.services import delivery_retry
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Rows change only through services, so the admin shows them and nothing more."""
 
-    def has_add_permission(self, request, obj=None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 
@@ -27,7 +32,7 @@ class DeliveryInline(admin.TabularInline):
     fields = ("channel", "status", "attempts", "next_attempt_at", "sent_at", "last_error")
     readonly_fields = fields
 
-    def has_add_permission(self, request, obj=None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 
@@ -48,7 +53,7 @@ class DeliveryAdmin(ReadOnlyAdmin):
     actions = ["retry_failed"]
 
     @admin.action(description=_("Send the selected failed deliveries again"))
-    def retry_failed(self, request, queryset):
+    def retry_failed(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Delivery]) -> None:
         retried = sum(
             delivery_retry(delivery=delivery, actor=request.user, request=request)
             for delivery in queryset.filter(status=Delivery.Status.FAILED)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
+from django.apps import AppConfig
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning, register
 
@@ -11,7 +14,9 @@ from portal.notifications import conf
 
 
 @register()
-def webhook_configuration(app_configs, **kwargs) -> list[CheckMessage]:
+def webhook_configuration(
+    app_configs: Sequence[AppConfig] | None, **kwargs: Any
+) -> list[CheckMessage]:
     """A webhook without a secret cannot be verified; over plain HTTP it can be read."""
     url = conf.webhook_url()
     if not url:

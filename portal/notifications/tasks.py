@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from celery import shared_task
+from celery import Task, shared_task
 
 from portal.notifications import conf, services
 from portal.notifications.channels import TRANSIENT_ERRORS
@@ -28,7 +28,7 @@ _LEASE = conf.lease().total_seconds()
     soft_time_limit=_LEASE * 0.8,
     time_limit=_LEASE * 0.9,
 )
-def delivery_send(self, delivery_id: int) -> str:
+def delivery_send(self: Task, delivery_id: int) -> str:
     """Send one delivery (one notification on one channel), at most once per claim.
 
     A second run finds the row sent (or claimed by a live worker) and does nothing.

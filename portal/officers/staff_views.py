@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
@@ -12,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from portal.accounts.models import Officer
+from portal.accounts.models import Agency, Officer
 from portal.accounts.onboarding import (
     agency_reinstate,
     agency_suspend,
@@ -83,7 +84,13 @@ def officer_detail_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRespo
     return _render_detail(request, officer)
 
 
-def _render_detail(request, officer, approve_form=None, note_form=None, status=200):
+def _render_detail(
+    request: AuthenticatedHttpRequest,
+    officer: Officer,
+    approve_form: forms.Form | None = None,
+    note_form: forms.Form | None = None,
+    status: int = 200,
+) -> HttpResponse:
     return render(
         request,
         "officers/detail.html",
@@ -100,8 +107,12 @@ def _render_detail(request, officer, approve_form=None, note_form=None, status=2
 
 
 def _officer_action(
-    service: Callable[..., bool], done: str, stale: str, form_class=NoteForm, field="reason"
-):
+    service: Callable[..., bool],
+    done: str,
+    stale: str,
+    form_class: type[forms.Form] = NoteForm,
+    field: str = "reason",
+) -> Callable[..., HttpResponse]:
     """One POST endpoint per action: validate the note, call the service, say what happened."""
 
     @audited(Action.UPDATE, object_type="accounts.officer")
@@ -182,7 +193,12 @@ def agency_detail_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
     return _render_agency(request, agency)
 
 
-def _render_agency(request, agency, note_form=None, status=200):
+def _render_agency(
+    request: AuthenticatedHttpRequest,
+    agency: Agency,
+    note_form: forms.Form | None = None,
+    status: int = 200,
+) -> HttpResponse:
     return render(
         request,
         "officers/agency.html",
@@ -195,7 +211,7 @@ def _render_agency(request, agency, note_form=None, status=200):
     )
 
 
-def _agency_action(service: Callable[..., bool], done: str):
+def _agency_action(service: Callable[..., bool], done: str) -> Callable[..., HttpResponse]:
     @audited(Action.UPDATE, object_type="accounts.agency")
     @require_POST
     def view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:

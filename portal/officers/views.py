@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from functools import wraps
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import login
@@ -40,7 +41,7 @@ def officer_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
     officer who may not act now (suspended officer or agency)."""
 
     @wraps(view)
-    def wrapped(request: AuthenticatedHttpRequest, *args, **kwargs) -> HttpResponse:
+    def wrapped(request: AuthenticatedHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not has_role(request.user, Role.OFFICER):
             raise Http404
         refusal = officer_access_refusal(request.user)

@@ -1,7 +1,11 @@
 """Register an agency (bulk onboarding by an operator), audited."""
 
+from __future__ import annotations
+
+from typing import Any
+
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from portal.accounts.models import Agency
 from portal.accounts.onboarding import agency_create
@@ -10,7 +14,7 @@ from portal.accounts.onboarding import agency_create
 class Command(BaseCommand):
     help = "Create an agency with its verified e-mail domains."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("name")
         parser.add_argument("--country", required=True, help="ISO 3166-1 alpha-2, e.g. US")
         parser.add_argument(
@@ -26,7 +30,17 @@ class Command(BaseCommand):
             "--phone", default="", help="Switchboard number from an independent directory."
         )
 
-    def handle(self, *args, name, country, domains, subdivision, kind, phone, **options):
+    def handle(
+        self,
+        *args: Any,
+        name: str,
+        country: str,
+        domains: list[str],
+        subdivision: str,
+        kind: str,
+        phone: str,
+        **options: Any,
+    ) -> None:
         if Agency.objects.filter(name__iexact=name.strip()).exists():
             raise CommandError(f"An agency named {name!r} exists.")
         try:

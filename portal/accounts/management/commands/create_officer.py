@@ -1,7 +1,11 @@
 """Create a pre-verified officer and print a one-time enrolment link, audited."""
 
+from __future__ import annotations
+
+from typing import Any
+
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from portal.accounts.models import Agency
 from portal.accounts.onboarding import enrolment_link, officer_create_verified
@@ -13,13 +17,15 @@ class Command(BaseCommand):
         "one-time link to set a password and enrol two-factor sign-in."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("email")
         parser.add_argument("--agency", required=True, help="The agency's exact name.")
         parser.add_argument("--name", default="", help='"First Last"')
         parser.add_argument("--badge", default="", help="Badge or ID number.")
 
-    def handle(self, *args, email, agency, name, badge, **options):
+    def handle(
+        self, *args: Any, email: str, agency: str, name: str, badge: str, **options: Any
+    ) -> None:
         found = Agency.objects.filter(name=agency).first()
         if found is None:
             raise CommandError(f"No agency named {agency!r}.")

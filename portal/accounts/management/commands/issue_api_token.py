@@ -1,8 +1,12 @@
 """Issue an API token for an officer from the command line and print it, the only time."""
 
+from __future__ import annotations
+
+from typing import Any
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from portal.accounts.models import ApiToken, User
 from portal.accounts.tokens import api_token_issue
@@ -11,7 +15,7 @@ from portal.accounts.tokens import api_token_issue
 class Command(BaseCommand):
     help = "Issue an API token for USERNAME (a verified officer) and print it once."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username")
         parser.add_argument(
             "--days",
@@ -26,7 +30,9 @@ class Command(BaseCommand):
         )
         parser.add_argument("--name", default="Issued by operator")
 
-    def handle(self, *args, username: str, days: int, scopes: str, name: str, **options):
+    def handle(
+        self, *args: Any, username: str, days: int, scopes: str, name: str, **options: Any
+    ) -> None:
         user = User.objects.select_related("officer__agency").filter(username=username).first()
         if user is None:
             raise CommandError(f"No user named {username!r}.")

@@ -8,6 +8,7 @@ write (docs/audit.md).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
@@ -24,7 +25,7 @@ class Command(BaseCommand):
             "--force", action="store_true", help="replace today's checkpoint if it exists"
         )
 
-    def handle(self, *args, dir: Path | None, force: bool, **options) -> None:
+    def handle(self, *args: Any, dir: Path | None, force: bool, **options: Any) -> None:
         sealed = chain_seal()
         checkpoint = checkpoint_write(directory=dir, force=force)
         payload = checkpoint.payload

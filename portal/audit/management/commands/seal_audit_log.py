@@ -6,6 +6,8 @@ or before ``verify_audit_log`` when the verdict must cover the very latest event
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.management.base import BaseCommand
 
 from portal.audit.chain import chain_seal
@@ -14,7 +16,7 @@ from portal.audit.chain import chain_seal
 class Command(BaseCommand):
     help = "Seal every committed, unsealed access event."
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         total = 0
         while sealed := chain_seal():
             total += sealed

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -35,7 +36,9 @@ class Command(BaseCommand):
             help="also check every checkpoint in LIAISON_AUDIT_CHECKPOINT_DIR",
         )
 
-    def handle(self, *args, checkpoint: list[Path], all_checkpoints: bool, **options) -> None:
+    def handle(
+        self, *args: Any, checkpoint: list[Path], all_checkpoints: bool, **options: Any
+    ) -> None:
         started = time.perf_counter()
         report = chain_verify()
         elapsed = time.perf_counter() - started
