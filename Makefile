@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install run test test-smoke lint format check
+.PHONY: install run test test-smoke lint format check typecheck
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,3 +33,9 @@ format: install
 check: install
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
+
+# mypy + django-stubs on cases/ and portal/ ([tool.mypy] in pyproject.toml). The plugin loads
+# the settings, which only parse DATABASE_URL (no connection); any URL keeps them from
+# starting the embedded PostgreSQL.
+typecheck: install
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} $(VENV)/bin/mypy
