@@ -20,6 +20,7 @@ from cases.models import Case, Deadline, ReminderOutcome
 from cases.reminders.recipients import Audience, Recipient
 from cases.reminders.steps import Phase, Step
 from cases.templatetags.case_ui import when
+from portal.accounts.models import User
 from portal.notifications.models import Notification
 
 Severity = Notification.Severity
@@ -34,7 +35,7 @@ class Message:
     kind: str
 
 
-def user_zone(user) -> zoneinfo.ZoneInfo:
+def user_zone(user: User) -> zoneinfo.ZoneInfo:
     """The user's own zone, else the business zone (as the web pages do)."""
     for name in (getattr(user, "time_zone", ""), settings.LIAISON_BUSINESS_TIME_ZONE):
         if name:
@@ -186,7 +187,7 @@ class DigestLine:
 
 
 def digest_message(
-    *, user, lines: list[DigestLine], due_today: int, overdue: int, now: datetime, shown: int
+    *, user: User, lines: list[DigestLine], due_today: int, overdue: int, now: datetime, shown: int
 ) -> Message:
     """The morning digest: what is overdue and what falls due today, nearest first."""
     with timezone.override(user_zone(user)):
