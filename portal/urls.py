@@ -20,7 +20,17 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("healthz/celery", notification_views.celery_health, name="healthz-celery"),
     path("accounts/", include("portal.accounts.urls")),
-    # Our subclasses answer the two "complete" steps; the library serves the rest.
+    # Our subclasses answer the four ceremony steps; the library serves its JS catalogue.
+    path(
+        "webauthn/authentication/begin/",
+        passkeys.PasskeyAuthenticationBegin.as_view(),
+        name="passkey-authentication-begin",
+    ),
+    path(
+        "webauthn/registration/begin/",
+        passkeys.PasskeyRegistrationBegin.as_view(),
+        name="passkey-registration-begin",
+    ),
     path(
         "webauthn/authentication/complete/",
         passkeys.PasskeyAuthenticationComplete.as_view(),
