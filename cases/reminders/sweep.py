@@ -7,26 +7,31 @@ finds every step it missed on its next run and sends them, in order, marked late
 One run claims due deadlines in small batches, soonest first, with ``SELECT ... FOR
 UPDATE SKIP LOCKED`` on the partial index ``cases_deadline_reminder_due``: concurrent runs
 (two workers, a retry, a catch-up run) take different rows and never wait on each other.
-For each claimed deadline, in the batch's transaction:
+For each batch, in one transaction:
 
-1. insert the ``Reminder`` row for the step (unique per deadline, due time and step; a
-   conflict means the step was already acted on and nothing is sent);
-2. create the notifications through ``notification_send`` with the key
-   ``reminder:<row id>``; their e-mail and webhook deliveries are queued when the
+1. plan every due step of every claimed deadline (who hears what), releasing lapsed holds
+   through ``preservation_expire`` on the way;
+2. insert one ``Reminder`` row per step (unique per deadline, due time and step; a row
+   that exists already means the step was acted on, and it is not sent again);
+3. create the notifications of the new rows with the key ``reminder:<row id>``
+   (``notifications_send``); their e-mail and webhook deliveries are queued when the
    transaction commits, and never if it rolls back;
-3. move ``next_reminder_at``/``next_reminder_step`` to the following step.
+4. move each deadline's ``next_reminder_at``/``next_reminder_step`` to its next step.
 
 A worker killed half way leaves an open transaction that PostgreSQL rolls back: no row,
 no notification, no queued delivery, and the schedule unchanged, so the next run does the
-same work again. A deadline whose processing raises is put back a few minutes (savepoint)
-without holding up the rest of the batch; database outages propagate for the task's retry.
+same work again. (Killed after its COMMIT but before the on-commit hooks ran, the rows
+are in and the deliveries pending: the notifications' redrive queues them.) If anything
+in a batch raises, the batch is rolled back and redone one deadline at a time, each in a
+savepoint, so a broken deadline is put back a few minutes without holding up the rest;
+database outages propagate for the task's retry.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -43,13 +48,13 @@ from cases.models import (
     Reminder,
     ReminderOutcome,
 )
-from cases.reminders.messages import reminder_message
+from cases.reminders.messages import Message, reminder_message
 from cases.reminders.recipients import Audience, Recipient, RecipientCache, reminder_recipients
 from cases.reminders.steps import Phase, Profile, ReminderSettings, Step
 from cases.rules import MAX_PRESERVATION_EXTENSIONS
 from cases.services.preservations import ExpiryOutcome, preservation_expire
 from portal.notifications.models import Delivery
-from portal.notifications.services import heartbeat_record, notification_send
+from portal.notifications.services import Outgoing, heartbeat_record, notifications_send
 
 logger = logging.getLogger(__name__)
 
@@ -94,16 +99,42 @@ class SweepResult:
     failed: int = 0
     more: bool = False  # stopped at the time budget with due rows left
 
+    def add(self, other: SweepResult) -> None:
+        for name in ("reminders", "late", "notifications", "released", "failed"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
 
 @dataclass
 class _Run:
-    """What one sweep run shares between deadlines."""
+    """What one sweep run shares between batches."""
 
     now: datetime
     steps: ReminderSettings
     config: SweepConfig
     recipients: RecipientCache
-    result: SweepResult
+
+
+@dataclass
+class _Action:
+    """One step to record and announce."""
+
+    deadline: Deadline
+    step: Step
+    outcome: str
+    late: bool
+    recipients: list[Recipient]
+    messages: list[Message]
+    reminder_id: int | None = None
+
+
+@dataclass
+class _Plan:
+    """What a claimed deadline needs: its due steps, then its next one."""
+
+    deadline: Deadline
+    actions: list[_Action] = field(default_factory=list)
+    next_step: Step | None = None
+    released: bool = False
 
 
 def deadlines_claim(*, now: datetime, limit: int) -> list[Deadline]:
@@ -138,15 +169,13 @@ def reminders_sweep(
         steps=ReminderSettings.from_settings(),
         config=config,
         recipients=RecipientCache(),
-        result=result,
     )
     started = time.monotonic()
     while True:
         run.now = now or timezone.now()
         with transaction.atomic(durable=True):
             claimed = deadlines_claim(now=run.now, limit=config.batch_size)
-            for deadline in claimed:
-                _deadline_process(deadline, run)
+            result.add(_batch_settle(claimed, run))
         result.claimed += len(claimed)
         if len(claimed) < config.batch_size:
             break
@@ -157,34 +186,87 @@ def reminders_sweep(
     return result
 
 
-def _deadline_process(deadline: Deadline, run: _Run) -> None:
-    """Act on every due step of one claimed deadline, in order, then store its schedule."""
-    case = deadline.case
-    profile = run.steps.profile_for(deadline.kind, emergency=case.emergency)
-    sent = 0
+def _batch_settle(claimed: list[Deadline], run: _Run) -> SweepResult:
+    """The whole batch at once; if anything fails, again one deadline at a time."""
+    if not claimed:
+        return SweepResult()
     try:
         with transaction.atomic():
-            step: Step | None = _current_step(deadline, profile, run.now)
-            for _ in range(MAX_STEPS_PER_CLAIM):
-                if step is None or step.at > run.now:
-                    break
-                step, acted = _step_act(deadline, case, profile, step, run)
-                sent += acted
-            Deadline.objects.filter(pk=deadline.pk).update(
-                next_reminder_at=step.at if step else None,
-                next_reminder_step=step.code if step else "",
-                reminders_sent=deadline.reminders_sent + sent,
-                updated_at=run.now,
-            )
+            return _batch_process(claimed, run)
     except TRANSIENT_DATABASE_ERRORS:
         raise
     except Exception:
-        # One broken deadline must not hold up the others, nor be retried every minute.
-        logger.exception("reminders: deadline %s failed; retrying later", deadline.pk)
-        run.result.failed += 1
-        Deadline.objects.filter(pk=deadline.pk).update(
-            next_reminder_at=run.now + run.config.retry_after
+        logger.warning("reminders: a batch of %d failed; one by one now", len(claimed))
+    result = SweepResult()
+    for deadline in claimed:
+        try:
+            with transaction.atomic():
+                result.add(_batch_process([deadline], run))
+        except TRANSIENT_DATABASE_ERRORS:
+            raise
+        except Exception:
+            # One broken deadline must not hold up the others, nor be retried every minute.
+            logger.exception("reminders: deadline %s failed; retrying later", deadline.pk)
+            result.failed += 1
+            Deadline.objects.filter(pk=deadline.pk).update(
+                next_reminder_at=run.now + run.config.retry_after
+            )
+    return result
+
+
+def _batch_process(deadlines: list[Deadline], run: _Run) -> SweepResult:
+    plans = [_plan(deadline, run) for deadline in deadlines]
+    actions = [action for plan in plans for action in plan.actions]
+    _reminders_insert(actions, run)
+    outgoing = [
+        Outgoing(
+            user=recipient.user,
+            subject=message.subject,
+            body=message.body,
+            url=message.url,
+            severity=message.severity,
+            kind=message.kind,
+            dedupe_key=f"reminder:{action.reminder_id}",
+            # The team's webhook is for staff; an officer hears by e-mail and in the portal.
+            channels=(Delivery.Channel.EMAIL,)
+            if recipient.audience == Audience.OFFICER
+            else (Delivery.Channel.EMAIL, Delivery.Channel.WEBHOOK),
         )
+        for action in actions
+        if action.reminder_id is not None
+        for recipient, message in zip(action.recipients, action.messages, strict=True)
+    ]
+    notifications_send(outgoing=outgoing)
+    _schedules_store(plans, run)
+    recorded = [action for action in actions if action.reminder_id is not None]
+    return SweepResult(
+        reminders=len(recorded),
+        late=sum(action.late for action in recorded),
+        notifications=len(outgoing),
+        released=sum(plan.released for plan in plans),
+    )
+
+
+# --- planning one deadline ---------------------------------------------------------------
+
+
+def _plan(deadline: Deadline, run: _Run) -> _Plan:
+    """Every due step of one deadline, in order, and the step after them."""
+    profile = run.steps.profile_for(deadline.kind, emergency=deadline.case.emergency)
+    plan = _Plan(deadline)
+    step = _current_step(deadline, profile, run.now)
+    for _ in range(MAX_STEPS_PER_CLAIM):
+        if step is None or step.at > run.now:
+            break
+        if step.phase == Phase.RELEASE:
+            step = _release_plan(plan, profile, step, run)
+            continue
+        escalate = step.phase == Phase.OVERDUE
+        outcome = ReminderOutcome.ESCALATED if escalate else ReminderOutcome.REMINDED
+        plan.actions.append(_action(deadline, profile, step, outcome, run, escalate=escalate))
+        step = profile.after(step, deadline.due_at, run.now)
+    plan.next_step = step
+    return plan
 
 
 def _current_step(deadline: Deadline, profile: Profile, now: datetime) -> Step | None:
@@ -206,38 +288,20 @@ def _current_step(deadline: Deadline, profile: Profile, now: datetime) -> Step |
     return step
 
 
-def _step_act(
-    deadline: Deadline, case: Case, profile: Profile, step: Step, run: _Run
-) -> tuple[Step | None, int]:
-    """Act on one due step; returns the following step and how many reminders were recorded."""
-    if step.phase == Phase.RELEASE:
-        return _release_act(deadline, case, profile, step, run)
-    escalate = step.phase == Phase.OVERDUE
-    outcome = ReminderOutcome.ESCALATED if escalate else ReminderOutcome.REMINDED
-    recorded = _remind(deadline, case, profile, step, outcome, run, escalate=escalate)
-    return profile.after(step, deadline.due_at, run.now), int(recorded)
-
-
-def _release_act(
-    deadline: Deadline, case: Case, profile: Profile, step: Step, run: _Run
-) -> tuple[Step | None, int]:
+def _release_plan(plan: _Plan, profile: Profile, step: Step, run: _Run) -> Step | None:
     """A hold reaches expiry: release it after the final warning, or escalate."""
-    now = run.now
+    deadline, now = plan.deadline, run.now
     final = profile.final_warning
     if final is not None:
-        warned_at = (
-            Reminder.objects.filter(deadline=deadline, deadline_due_at=deadline.due_at, step=final)
-            .values_list("sent_at", flat=True)
-            .first()
-        )
+        warned_at = _warned_at(plan, final, now)
         if warned_at is None:
             # Never warned (the hold arrived already expired, or the steps changed): warn
             # now and release only after the grace period.
             warning = Step(final, step.at, Phase.BEFORE)
-            recorded = _remind(deadline, case, profile, warning, ReminderOutcome.REMINDED, run)
-            return Step(step.code, now + profile.release_grace, step.phase), int(recorded)
+            plan.actions.append(_action(deadline, profile, warning, ReminderOutcome.REMINDED, run))
+            return Step(step.code, now + profile.release_grace, step.phase)
         if warned_at + profile.release_grace > now:
-            return Step(step.code, warned_at + profile.release_grace, step.phase), 0
+            return Step(step.code, warned_at + profile.release_grace, step.phase)
     preservation = (
         Preservation.objects.filter(
             case_id=deadline.case_id, process_id=deadline.process_id, status__in=IN_FORCE
@@ -247,49 +311,45 @@ def _release_act(
     )
     if preservation is None:
         logger.warning("reminders: deadline %s has no hold in force to release", deadline.pk)
-        return profile.after(step, deadline.due_at, now), 0
+        return profile.after(step, deadline.due_at, now)
     result = preservation_expire(preservation=preservation, actor_label=ACTOR_LABEL, now=now)
     if result.outcome == ExpiryOutcome.NOT_DUE:
         preservation.refresh_from_db(fields=["expires_at"])
-        return Step(step.code, preservation.expires_at, step.phase), 0
+        return Step(step.code, preservation.expires_at, step.phase)
     if result.outcome == ExpiryOutcome.RELEASED:
-        run.result.released += 1
-        recorded = _remind(
-            deadline, case, profile, step, ReminderOutcome.RELEASED, run, escalate=True
+        plan.released = True
+        plan.actions.append(
+            _action(deadline, profile, step, ReminderOutcome.RELEASED, run, escalate=True)
         )
-        return None, int(recorded)  # the deadline is met: no further steps
-    label = str(result.process) if result.process is not None else ""
-    recorded = _remind(
-        deadline,
-        case,
-        profile,
-        step,
-        ReminderOutcome.RELEASE_BLOCKED,
-        run,
-        escalate=True,
-        process_label=label,
+        return None  # the deadline is met: no further steps
+    plan.actions.append(
+        _action(
+            deadline,
+            profile,
+            step,
+            ReminderOutcome.RELEASE_BLOCKED,
+            run,
+            escalate=True,
+            process_label=str(result.process) if result.process is not None else "",
+        )
     )
-    return profile.after(step, deadline.due_at, now), int(recorded)
+    return profile.after(step, deadline.due_at, now)
 
 
-def _reminder_insert(
-    *, deadline: Deadline, step: Step, run: _Run, late: bool, outcome: str, recipients: list[int]
-) -> int | None:
-    """Insert the step's row; None when it exists already (the step was acted on)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO cases_reminder (deadline_id, step, deadline_due_at, due_at, sent_at, "
-            "late, outcome, recipients) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
-            "ON CONFLICT (deadline_id, deadline_due_at, step) DO NOTHING RETURNING id",
-            [deadline.pk, step.code, deadline.due_at, step.at, run.now, late, outcome, recipients],
-        )
-        row = cursor.fetchone()
-    return row[0] if row else None
+def _warned_at(plan: _Plan, final: str, now: datetime) -> datetime | None:
+    """When the final warning went out: in this very run, or in an earlier one."""
+    if any(action.step.code == final for action in plan.actions):
+        return now
+    deadline = plan.deadline
+    return (
+        Reminder.objects.filter(deadline=deadline, deadline_due_at=deadline.due_at, step=final)
+        .values_list("sent_at", flat=True)
+        .first()
+    )
 
 
-def _remind(
+def _action(
     deadline: Deadline,
-    case: Case,
     profile: Profile,
     step: Step,
     outcome: str,
@@ -297,10 +357,10 @@ def _remind(
     *,
     escalate: bool = False,
     process_label: str = "",
-) -> bool:
-    """Record the step once and notify everyone concerned; False if it was already recorded."""
-    now = run.now
-    late = now - step.at > run.config.late_after
+) -> _Action:
+    """Who hears of one step, and each recipient's message."""
+    case: Case = deadline.case
+    late = run.now - step.at > run.config.late_after
     recipients = reminder_recipients(
         case=case,
         deadline_kind=deadline.kind,
@@ -310,60 +370,29 @@ def _remind(
     )
     if outcome == ReminderOutcome.RELEASE_BLOCKED:
         recipients = [r for r in recipients if r.audience != Audience.OFFICER]
-    reminder_id = _reminder_insert(
-        deadline=deadline,
-        step=step,
-        run=run,
-        late=late,
-        outcome=outcome,
-        recipients=[r.user.pk for r in recipients],
-    )
-    if reminder_id is None:
-        logger.warning("reminders: step %s of deadline %s already sent", step.code, deadline.pk)
-        return False
     if not recipients:
         logger.error(
             "reminders: nobody to tell about deadline %s (team %s)", deadline.pk, case.team_id
         )
-    urgent = profile.name == "emergency" or step.code == profile.final_warning
     officer = any(r.audience == Audience.OFFICER for r in recipients)
     extensions_left = _extensions_left(deadline) if officer else None
-    for recipient in recipients:
-        _notify(
-            recipient,
+    urgent = profile.name == "emergency" or step.code == profile.final_warning
+    messages = [
+        reminder_message(
+            recipient=recipient,
             case=case,
             deadline=deadline,
             step=step,
             outcome=outcome,
+            sent_at=run.now,
             late=late,
             urgent=urgent,
             extensions_left=extensions_left,
             process_label=process_label,
-            reminder_id=reminder_id,
-            now=now,
         )
-    run.result.reminders += 1
-    run.result.late += int(late)
-    run.result.notifications += len(recipients)
-    return True
-
-
-def _notify(recipient: Recipient, *, reminder_id: int, now: datetime, **words) -> None:
-    message = reminder_message(recipient=recipient, sent_at=now, **words)
-    # The team's webhook is for staff; an officer hears by e-mail and in their portal.
-    channels = [Delivery.Channel.EMAIL]
-    if recipient.audience != Audience.OFFICER:
-        channels.append(Delivery.Channel.WEBHOOK)
-    notification_send(
-        user=recipient.user,
-        subject=message.subject,
-        body=message.body,
-        url=message.url,
-        severity=message.severity,
-        kind=message.kind,
-        dedupe_key=f"reminder:{reminder_id}",
-        channels=channels,
-    )
+        for recipient in recipients
+    ]
+    return _Action(deadline, step, outcome, late, recipients, messages)
 
 
 def _extensions_left(deadline: Deadline) -> int | None:
@@ -380,3 +409,71 @@ def _extensions_left(deadline: Deadline) -> int | None:
         return 0
     allowed = MAX_PRESERVATION_EXTENSIONS.get(preservation.process.kind, 0)
     return max(0, allowed - preservation.extension_count)
+
+
+# --- the batch's writes ----------------------------------------------------------------
+
+
+def _reminders_insert(actions: list[_Action], run: _Run) -> None:
+    """One INSERT for every step of the batch; sets ``reminder_id`` on the new ones.
+
+    A step whose row exists already (it was acted on: only possible if the deadline's
+    lock was somehow bypassed) gets no id, and so no notification.
+    """
+    if not actions:
+        return
+    columns: list[list[object]] = [[] for _ in range(6)]
+    for action in actions:
+        row = (
+            action.deadline.pk,
+            action.step.code,
+            action.deadline.due_at,
+            action.step.at,
+            action.late,
+            action.outcome,
+        )
+        for column, value in zip(columns, row, strict=True):
+            column.append(value)
+    recipients = [
+        "{" + ",".join(str(r.user.pk) for r in action.recipients) + "}" for action in actions
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO cases_reminder (deadline_id, step, deadline_due_at, due_at, sent_at, "
+            "late, outcome, recipients) "
+            "SELECT deadline_id, step, deadline_due_at, due_at, %s, late, outcome, "
+            "recipients::bigint[] FROM unnest(%s::bigint[], %s::text[], %s::timestamptz[], "
+            "%s::timestamptz[], %s::boolean[], %s::text[], %s::text[]) "
+            "AS v(deadline_id, step, deadline_due_at, due_at, late, outcome, recipients) "
+            "ON CONFLICT (deadline_id, deadline_due_at, step) DO NOTHING "
+            "RETURNING id, deadline_id, step",
+            [run.now, *columns, recipients],
+        )
+        inserted = {(deadline_id, step): pk for pk, deadline_id, step in cursor.fetchall()}
+    for action in actions:
+        action.reminder_id = inserted.get((action.deadline.pk, action.step.code))
+        if action.reminder_id is None:
+            logger.warning(
+                "reminders: step %s of deadline %s already sent",
+                action.step.code,
+                action.deadline.pk,
+            )
+
+
+def _schedules_store(plans: list[_Plan], run: _Run) -> None:
+    """One UPDATE moving every claimed deadline to its next step."""
+    ids, times, codes, sent = [], [], [], []
+    for plan in plans:
+        step = plan.next_step
+        ids.append(plan.deadline.pk)
+        times.append(step.at if step else None)
+        codes.append(step.code if step else "")
+        sent.append(sum(action.reminder_id is not None for action in plan.actions))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE cases_deadline AS d SET next_reminder_at = v.at, next_reminder_step = v.step, "
+            "reminders_sent = d.reminders_sent + v.sent, updated_at = %s "
+            "FROM unnest(%s::bigint[], %s::timestamptz[], %s::text[], %s::integer[]) "
+            "AS v(id, at, step, sent) WHERE d.id = v.id",
+            [run.now, ids, times, codes, sent],
+        )
