@@ -10,7 +10,7 @@ ASGI too.
 from __future__ import annotations
 
 from contextvars import ContextVar, Token
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.http import HttpRequest
 
@@ -20,6 +20,11 @@ class RequestAudit:
     request: HttpRequest
     recorded: int = 0  # events recorded while serving this request
     denied: int = 0  # of which with outcome "denied"
+    # The API token that authenticated the request (its public prefix): every event of the
+    # request names it, and the middleware logs the use itself unless one of them is kept.
+    token: str = ""
+    token_logged: bool = False  # an event naming the token was committed
+    token_events: list[int] = field(default_factory=list)  # ones written in a transaction
 
 
 _current: ContextVar[RequestAudit | None] = ContextVar("liaison_request_audit", default=None)

@@ -3,6 +3,11 @@
 Sits after authentication (Django sessions and, for the API, DRF: DRF puts the user it
 authenticated on the Django request too), so it knows who asked. See ``portal.audit.access``
 for the markers it reads and what it records.
+
+A request made with an API token leaves one event naming the token (``details.token``): the
+view's read or write event, the middleware's own (read safety net, denial), or, when none of
+those was kept, a ``token_used`` event written here (exempt views, 400, 429, a write that
+rolled back). So every use is logged without a second row for requests that log their read.
 """
 
 from __future__ import annotations
@@ -20,6 +25,9 @@ from portal.audit.models import AccessEvent, Action
 from portal.audit.services import access_event_record
 
 DENIAL_STATUSES = frozenset({403, 404})
+# A request with an accepted token that was still refused: no permission (scope, gate) or
+# over its rate limit.
+TOKEN_REFUSALS = frozenset({403, 404, 429})
 # Django admin model pages: the URL name's suffix and the method say what happened.
 _ADMIN_READS = {"changelist": Action.LIST, "change": Action.VIEW, "history": Action.VIEW,
                 "delete": Action.VIEW}  # fmt: skip
@@ -36,16 +44,40 @@ class AccessLogMiddleware:
         state, token = request_audit_begin(request)
         try:
             response = self.get_response(request)
+            # Still inside the request's audit state: these events name its API token too.
+            match: ResolverMatch | None = getattr(request, "resolver_match", None)
+            if match is not None and request.method != "OPTIONS":
+                marker = audit_marker_for(match.func)
+                if marker is not None and not marker.exempt:
+                    self._record(request, response, match, marker, state)
+            if state.token and not self._token_use_kept(state):
+                refused = response.status_code in TOKEN_REFUSALS
+                access_event_record(
+                    action=Action.TOKEN_USED,
+                    request=request,
+                    outcome=AccessEvent.Outcome.DENIED if refused else AccessEvent.Outcome.SUCCESS,
+                    details={
+                        "method": request.method,
+                        "path": request.path[:200],
+                        "status": response.status_code,
+                    },
+                )
         finally:
             request_audit_end(token)
-        match: ResolverMatch | None = getattr(request, "resolver_match", None)
-        if match is None or request.method == "OPTIONS":
-            return response
-        marker = audit_marker_for(match.func)
-        if marker is None or marker.exempt:
-            return response
-        self._record(request, response, match, marker, state)
         return response
+
+    @staticmethod
+    def _token_use_kept(state: RequestAudit) -> bool:
+        """Whether an event naming the request's API token is in the log for good.
+
+        Events written outside a transaction are; one written inside a transaction is only
+        if that transaction committed (a write that failed rolls its event back).
+        """
+        if state.token_logged:
+            return True
+        return bool(state.token_events) and (
+            AccessEvent.objects.filter(pk__in=state.token_events).exists()
+        )
 
     def _record(
         self,

@@ -105,6 +105,8 @@ def access_event_record(
     if actor is not None:
         roles, agency = _actor_facts(actor)
         actor_label = actor_label or actor.get_username()
+    if state is not None and state.token:
+        details = {**(details or {}), "token": state.token}
     event = AccessEvent.objects.create(
         at=timezone.now(),
         actor=actor,
@@ -128,9 +130,32 @@ def access_event_record(
             state.recorded += 1
         if outcome == Outcome.DENIED:
             state.denied += 1
+        if state.token:
+            # Outside a transaction the row is committed now; inside one it may still roll
+            # back, so the middleware checks that it is there before counting on it.
+            if transaction.get_connection().in_atomic_block:
+                state.token_events.append(event.pk)
+            else:
+                state.token_logged = True
     if settings.LIAISON_AUDIT_SEAL_ON_COMMIT:
         transaction.on_commit(_seal_soon, robust=True)
     return event
+
+
+def access_token_attach(*, prefix: str) -> bool:
+    """Name the API token that authenticated the request being served on every event the
+    request records, instead of a separate ``token_used`` row per request.
+
+    The access-log middleware then records ``token_used`` only if no event naming the token
+    was committed (an exempt view, a 429, a write that rolled back), so each use of a token
+    is in the log, once. Returns False when no request is being served (no middleware):
+    the caller must then record the use itself.
+    """
+    state = request_audit_current()
+    if state is None:
+        return False
+    state.token = prefix
+    return True
 
 
 def access_list_record(

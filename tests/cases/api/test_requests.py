@@ -222,6 +222,24 @@ def test_officer_a_may_use_every_endpoint(api_a, hold_a, endpoint):
     assert answer.status_code in (200, 201), answer.content
 
 
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_each_call_is_logged_by_its_own_events_naming_the_token(officer_a, hold_a, endpoint):
+    plaintext = token_for(officer_a)
+    prefix = ApiToken.objects.get(user=officer_a.user).prefix
+    last = AccessEvent.objects.order_by("pk").last()
+
+    answer = call(bearer(plaintext), endpoint, hold_a)
+
+    assert answer.status_code in (200, 201), answer.content
+    events = list(AccessEvent.objects.filter(pk__gt=last.pk).order_by("pk"))
+    assert events
+    assert {e.details.get("token") for e in events} == {prefix}
+    assert {e.actor_id for e in events} == {officer_a.user_id}
+    assert "token_used" not in {e.action for e in events}  # no second row for the token
+    if endpoint in ("list", "detail"):  # a read is one row
+        assert [e.action for e in events] == ["list" if endpoint == "list" else "view"]
+
+
 @pytest.mark.parametrize("endpoint", ["detail", "extend", "withdraw"])
 def test_officer_b_gets_404_for_agency_as_request_and_it_is_logged(
     api_b, officer_b, hold_a, endpoint
@@ -232,7 +250,11 @@ def test_officer_b_gets_404_for_agency_as_request_and_it_is_logged(
     body = problem(answer, 404, "not_found")
     assert body == {**problem(missing, 404, "not_found"), "instance": body["instance"]}
     assert unchanged(hold_a)
-    assert AccessEvent.objects.filter(actor=officer_b.user, outcome="denied").count() == 2
+    denials = AccessEvent.objects.filter(actor=officer_b.user).order_by("pk")
+    assert [e.outcome for e in denials] == ["denied", "denied"]  # one event per call
+    assert {e.details["token"] for e in denials} == {
+        ApiToken.objects.get(user=officer_b.user).prefix
+    }
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)

@@ -20,7 +20,14 @@ from rest_framework.test import APIClient
 from portal.accounts.middleware import AUTH_AT_KEY
 from portal.accounts.models import Agency, ApiToken, Officer
 from portal.accounts.onboarding import agency_suspend, officer_reinstate, officer_suspend
-from portal.accounts.tokens import IssuedToken, api_token_issue, api_token_revoke
+from portal.accounts.roles import Role, user_roles
+from portal.accounts.tokens import (
+    IssuedToken,
+    api_token_check,
+    api_token_issue,
+    api_token_revoke,
+    token_digest,
+)
 from portal.audit.models import AccessEvent
 from tests.factories import UserFactory, verified_client
 
@@ -101,11 +108,53 @@ def test_a_token_opens_the_api_and_every_use_is_logged(officer_a):
     assert body["agency"]["name"] == "Agency A Police"
     assert body["token"]["scopes"] == ["read", "submit"]
     assert body["token"]["prefix"] == issued.token.prefix
+    # /me/ shows no case data and records no read, so each use is its own token_used event,
+    # one per request, naming the token.
+    assert AccessEvent.objects.count() == 1 + 3  # issue, then three uses
     uses = AccessEvent.objects.filter(action="token_used", outcome="success")
     assert uses.count() == 3
     assert {e.actor_id for e in uses} == {officer_a.user_id}
     assert {e.actor_agency for e in uses} == {"Agency A Police"}
+    assert {e.actor_roles for e in uses} == {"officer"}
     assert uses.first().details["path"] == ME
+    assert {e.details["token"] for e in uses} == {issued.token.prefix}
+    assert {e.details["status"] for e in uses} == {200}
+
+
+def test_the_check_reads_token_officer_agency_and_roles_in_one_query(
+    officer_a, django_assert_num_queries
+):
+    issued = issue(officer_a, scopes=("read", "submit"))
+
+    with django_assert_num_queries(1):
+        token = api_token_check(plaintext=issued.plaintext)
+        user = token.user
+        agency = user.officer.agency
+        roles = user_roles(user)
+
+    assert token.pk == issued.token.pk and token.scopes == ["read", "submit"]
+    assert token.expires_at == issued.token.expires_at and token.expires_at.tzinfo is not None
+    assert user.pk == officer_a.user_id and user.officer.pk == officer_a.pk
+    assert agency.name == "Agency A Police"
+    assert roles == {Role.OFFICER}
+
+
+def test_a_token_whose_user_is_no_officer_is_refused(responder):
+    now = timezone.now()
+    plaintext = "lia_abcdefgh_" + "s" * 43
+    ApiToken.objects.create(
+        user=responder,
+        name="left over",
+        prefix="abcdefgh",
+        digest=token_digest(plaintext),
+        scopes=["read"],
+        created_at=now,
+        expires_at=now + timedelta(days=1),
+    )
+
+    assert refusal(bearer(plaintext).get(ME)) == "not_officer"
+    event = AccessEvent.objects.get(action="token_used")
+    assert event.outcome == "denied" and event.actor == responder
 
 
 def test_last_used_is_written_at_most_once_a_minute(officer_a):
@@ -242,6 +291,10 @@ def test_a_token_without_the_read_scope_cannot_read(officer_a):
 
     assert answer.status_code == 403
     assert answer.json()["code"] == "insufficient_scope"
+    [event] = AccessEvent.objects.exclude(action="token_issued")
+    assert (event.action, event.outcome) == ("token_used", "denied")
+    assert event.details["status"] == 403
+    assert event.details["token"] == issued.token.prefix
 
 
 # --- the officer's token page -----------------------------------------------------------------

@@ -7,6 +7,7 @@ from rest_framework.test import APIClient
 
 from portal.accounts.tokens import api_token_issue
 from portal.api.throttles import PublicRateThrottle, TokenRateThrottle
+from portal.audit.models import AccessEvent
 
 ME = "/api/v1/me/"
 
@@ -39,6 +40,12 @@ def test_the_fourth_request_in_a_minute_is_refused_with_retry_after(officer_a, l
     assert body["code"] == "throttled"
     assert body["status"] == 429
     assert body["retry_after"] == retry_after
+    # Refused requests are uses of the token too: each is logged once, as denied.
+    uses = AccessEvent.objects.filter(action="token_used").order_by("pk")
+    assert [(e.outcome, e.details["status"]) for e in uses] == [("success", 200)] * 3 + [
+        ("denied", 429)
+    ] * 2
+    assert {e.details["token"] for e in uses} == {officer_a.user.api_tokens.get().prefix}
 
 
 def test_limits_are_per_token(officer_a, officer_b, low_limits):
