@@ -14,6 +14,7 @@ import json
 import smtplib
 import time
 from http.client import HTTPConnection, HTTPSConnection
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -55,12 +56,13 @@ def absolute_link(path: str) -> str:
     return f"{base}{path}"
 
 
-def email_send(notification: Notification) -> None:
+def email_send(notification: Notification, connection: Any = None) -> None:
     """Mail one notification to its user through Django's configured backend.
 
     The Message-ID is derived from the notification, so if a worker dies after the server
     accepted the message and the delivery is retried, mail systems and clients can tell the
-    second copy is the same message.
+    second copy is the same message. ``connection`` (an open mail connection) lets a batch
+    send many messages over one SMTP session.
     """
     user = notification.user
     if not user.email:
@@ -76,7 +78,7 @@ def email_send(notification: Notification) -> None:
         body="\n\n".join(lines),
         to=[user.email],
         headers={"Message-ID": f"<notification.{notification.public_id}@{domain}>"},
-        connection=get_connection(timeout=conf.email_timeout()),
+        connection=connection or get_connection(timeout=conf.email_timeout()),
     )
     try:
         message.send()

@@ -25,7 +25,12 @@ from django.utils import timezone
 from portal.accounts.models import User
 from portal.audit.services import access_event_record
 from portal.notifications import conf
-from portal.notifications.channels import SENDERS, TRANSIENT_ERRORS, DeliveryRejected
+from portal.notifications.channels import (
+    SENDERS,
+    TRANSIENT_ERRORS,
+    DeliveryRejected,
+    email_send,
+)
 from portal.notifications.models import Delivery, Heartbeat, Notification
 
 logger = logging.getLogger(__name__)
@@ -54,6 +59,30 @@ def _enqueue(delivery_ids: list[int]) -> None:
 
     for delivery_id in delivery_ids:
         delivery_send.delay(delivery_id)
+
+
+def _enqueue_later(delivery_id: int, *, countdown: float) -> None:
+    from portal.notifications.tasks import delivery_send
+
+    delivery_send.apply_async((delivery_id,), countdown=countdown)
+
+
+# E-mails of a batch (notifications_send) go out this many to a task, over one connection.
+EMAIL_BATCH_SIZE = 50
+
+
+def _enqueue_batched(deliveries: Sequence[Delivery]) -> None:
+    """Queue a batch's e-mails in chunks (``deliveries_send``), anything else one by one."""
+    from portal.notifications.tasks import deliveries_send
+
+    emails = [d.pk for d in deliveries if d.channel == Channel.EMAIL]
+    for start in range(0, len(emails), EMAIL_BATCH_SIZE):
+        chunk = emails[start : start + EMAIL_BATCH_SIZE]
+        if len(chunk) == 1:
+            _enqueue(chunk)
+        else:
+            deliveries_send.delay(chunk)
+    _enqueue([d.pk for d in deliveries if d.channel != Channel.EMAIL])
 
 
 def notification_send(
@@ -186,7 +215,7 @@ def notifications_send(*, outgoing: Sequence[Outgoing]) -> list[Notification]:
                 obj=row,
                 details={"kind": row.kind, "channels": channels.get(row.pk, [])},
             )
-        transaction.on_commit(partial(_enqueue, [d.pk for d in deliveries]), robust=True)
+        transaction.on_commit(partial(_enqueue_batched, deliveries), robust=True)
     return created
 
 
@@ -283,6 +312,84 @@ def delivery_attempt(*, delivery_id: int, retries: int = 0) -> str:
     if not _finish(delivery_id, attempt, status=Status.SENT, sent_at=timezone.now(), last_error=""):
         logger.warning("delivery %s sent after its lease ran out", delivery_id)
     return Status.SENT
+
+
+def deliveries_attempt(*, delivery_ids: Sequence[int]) -> dict[str, int]:
+    """Send a chunk of e-mail deliveries over one connection; each one claimed and recorded.
+
+    The batch form of :func:`delivery_attempt`, for the e-mails of a batch send (the
+    reminder sweep's): one statement claims them all with the usual lease, one query loads
+    them, one SMTP session (or one file) carries them, and each outcome is recorded as soon
+    as it is known, so a worker that dies leaves at most the message in flight unrecorded,
+    as with one task per delivery. At the first transient failure (or when the task's soft
+    time limit strikes), that delivery and the ones not yet tried go back to pending and
+    each is queued as its own ``delivery_send`` task, which retries with backoff as usual:
+    a failing server holds nothing up longer than one attempt. Rows already sent, claimed
+    by a live worker, or gone are skipped. Returns counts per outcome.
+    """
+    from django.core.mail import get_connection
+
+    now = timezone.now()
+    claimable = Q(status=Status.PENDING) | Q(status=Status.SENDING, next_attempt_at__lt=now)
+    with transaction.atomic():
+        ids = list(
+            Delivery.objects.select_for_update(skip_locked=True)
+            .filter(claimable, pk__in=list(delivery_ids), channel=Channel.EMAIL)
+            .values_list("pk", flat=True)
+        )
+        Delivery.objects.filter(pk__in=ids).update(
+            status=Status.SENDING, attempts=F("attempts") + 1, next_attempt_at=now + conf.lease()
+        )
+    rows = list(
+        Delivery.objects.select_related("notification__user").filter(pk__in=ids).order_by("pk")
+    )
+    outcome = {"sent": 0, "failed": 0, "handed_over": 0, "skipped": len(delivery_ids) - len(rows)}
+    connection = get_connection(timeout=conf.email_timeout())
+    try:
+        connection.open()
+        for index, delivery in enumerate(rows):
+            try:
+                email_send(delivery.notification, connection=connection)
+            except DeliveryRejected as exc:
+                _finish(
+                    delivery.pk, delivery.attempts, status=Status.FAILED, last_error=str(exc)[:500]
+                )
+                outcome["failed"] += 1
+                continue
+            except Exception as exc:
+                error = f"{type(exc).__name__}: {exc}"[:500]
+                logger.warning(
+                    "delivery %s failed in a batch, handing over: %s", delivery.pk, error
+                )
+                _finish(
+                    delivery.pk,
+                    delivery.attempts,
+                    status=Status.PENDING,
+                    last_error=error,
+                    next_attempt_at=timezone.now() + timedelta(seconds=_backoff_bound(0)),
+                )
+                rest = [row.pk for row in rows[index + 1 :]]
+                Delivery.objects.filter(pk__in=rest, status=Status.SENDING).update(
+                    status=Status.PENDING,
+                    attempts=F("attempts") - 1,  # never tried: the attempt is given back
+                    next_attempt_at=timezone.now(),
+                )
+                _enqueue_later(delivery.pk, countdown=_backoff_bound(0))
+                _enqueue(rest)
+                outcome["handed_over"] += 1 + len(rest)
+                break
+            if not _finish(
+                delivery.pk,
+                delivery.attempts,
+                status=Status.SENT,
+                sent_at=timezone.now(),
+                last_error="",
+            ):
+                logger.warning("delivery %s sent after its lease ran out", delivery.pk)
+            outcome["sent"] += 1
+    finally:
+        connection.close()
+    return outcome
 
 
 def deliveries_redrive(*, now: datetime | None = None, limit: int = 1000) -> list[int]:

@@ -39,6 +39,19 @@ def delivery_send(self: Task, delivery_id: int) -> str:
     return services.delivery_attempt(delivery_id=delivery_id, retries=self.request.retries)
 
 
+@shared_task(acks_late=True, soft_time_limit=_LEASE * 0.8, time_limit=_LEASE * 0.9)
+def deliveries_send(delivery_ids: list[int]) -> dict[str, int]:
+    """Send a chunk of e-mail deliveries over one connection (a batch send's e-mails).
+
+    Each delivery is claimed and recorded on its own, so a second run skips what is sent;
+    a transient failure hands the failing delivery and the untried rest to one
+    ``delivery_send`` task each, which retry with backoff. The hard limit ends the task
+    before the claims' lease, so no other worker claims a send that is still alive; rows
+    that are gone are skipped.
+    """
+    return services.deliveries_attempt(delivery_ids=delivery_ids)
+
+
 @shared_task(acks_late=True)
 def deliveries_redrive() -> int:
     """Every minute: queue again deliveries whose task was lost (e.g. a killed worker).
