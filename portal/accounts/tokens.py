@@ -216,7 +216,8 @@ def _token_lookup() -> tuple[str, tuple[_Part, ...]]:
             if found:
                 converters.append((index, tuple(found)))
         start = len(columns)
-        columns += [f"{alias}.{q(field.column)}" for field in fields]
+        # A concrete field has a column by definition; the stubs type it str | None.
+        columns += [f"{alias}.{q(field.column)}" for field in fields]  # type: ignore[arg-type]
         parts.append(
             _Part(model, tuple(f.attname for f in fields), start, len(columns), tuple(converters))
         )
@@ -313,6 +314,6 @@ def api_token_record_refusal(*, refused: TokenRefused, request: HttpRequest) -> 
     )
 
 
-def api_tokens_of_user(user: User):
+def api_tokens_of_user(user: User) -> models.QuerySet[ApiToken]:
     """The user's own tokens, newest first (the officer's token page)."""
     return ApiToken.objects.filter(user=user).order_by("-created_at")

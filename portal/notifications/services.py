@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
 
 from celery.utils.time import get_exponential_backoff_interval
 from django.db import IntegrityError, transaction
@@ -44,7 +45,7 @@ DEFAULT_CHANNELS = (Channel.EMAIL, Channel.WEBHOOK)
 
 def _channels_for(user: User, channels: Iterable[str]) -> list[str]:
     """The requested channels that can reach anyone: no address, no configured hook, no row."""
-    wanted = []
+    wanted: list[str] = []
     for channel in dict.fromkeys(channels):
         if channel == Channel.EMAIL and not user.email:
             continue
@@ -261,7 +262,7 @@ def _backoff_bound(retries: int) -> float:
     )
 
 
-def _finish(delivery_id: int, attempt: int, **changes) -> bool:
+def _finish(delivery_id: int, attempt: int, **changes: Any) -> bool:
     """Record an outcome, but only while we still hold the claim we took for ``attempt``."""
     return bool(
         Delivery.objects.filter(pk=delivery_id, status=Status.SENDING, attempts=attempt).update(
