@@ -10,7 +10,9 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from portal.accounts.models import Agency, Officer
@@ -108,8 +110,8 @@ def _render_detail(
 
 def _officer_action(
     service: Callable[..., bool],
-    done: str,
-    stale: str,
+    done: str | Promise,
+    stale: str | Promise,
     form_class: type[forms.Form] = NoteForm,
     field: str = "reason",
 ) -> Callable[..., HttpResponse]:
@@ -134,29 +136,33 @@ def _officer_action(
             messages.error(request, " ".join(exc.messages))
             return redirect("officers:detail", pk=officer.pk)
         if changed:
-            messages.success(request, done)
+            messages.success(request, str(done))
         else:
-            messages.warning(request, stale)
+            messages.warning(request, str(stale))
         return redirect("officers:detail", pk=officer.pk)
 
     return view
 
 
-_STALE = _("Nothing changed: the officer's status had already changed. Check the page again.")
+_STALE = gettext_lazy(
+    "Nothing changed: the officer's status had already changed. Check the page again."
+)
 officer_approve_view = _officer_action(
     officer_approve,
-    _("Officer verified; an enrolment link was e-mailed."),
+    gettext_lazy("Officer verified; an enrolment link was e-mailed."),
     _STALE,
     ApproveForm,
     "note",
 )
 officer_reject_view = _officer_action(
-    officer_reject, _("Application rejected."), _STALE, field="note"
+    officer_reject, gettext_lazy("Application rejected."), _STALE, field="note"
 )
 officer_suspend_view = _officer_action(
-    officer_suspend, _("Officer suspended: tokens and sessions stopped."), _STALE
+    officer_suspend, gettext_lazy("Officer suspended: tokens and sessions stopped."), _STALE
 )
-officer_reinstate_view = _officer_action(officer_reinstate, _("Officer reinstated."), _STALE)
+officer_reinstate_view = _officer_action(
+    officer_reinstate, gettext_lazy("Officer reinstated."), _STALE
+)
 
 
 @audited(Action.UPDATE, object_type="accounts.officer")
