@@ -50,7 +50,7 @@ if str(ROOT) not in sys.path:
 from bench import seed  # noqa: E402  (needs ROOT on the path)
 
 STAFF = 20
-SEED_VERSION = 1
+SEED_VERSION = 2  # bump when the seeded shape changes: old databases are rebuilt
 TICKS = 60
 CLAIMS = 200
 
@@ -128,9 +128,9 @@ SELECT c.id, NULL, 'response', d.due_at, 'us.subpoena', '18 USC 2703(c)(2)',
 FROM generate_series(1, %(deadlines)s) AS g
 JOIN cases_case c ON c.id = %(first_case)s + (g %% %(cases)s)
 CROSS JOIN LATERAL (
-    VALUES (now() + interval '8 days' + ((g * 2654435761) %% 7776000) * interval '1 second',
+    VALUES (now() + interval '8 days' + ((g::bigint * 2654435761) %% 7776000) * interval '1 second',
             'open'),
-           (now() - ((g * 40503) %% 31536000) * interval '1 second', 'met')
+           (now() - ((g::bigint * 40503) %% 31536000) * interval '1 second', 'met')
 ) AS d(due_at, status)
 """
 
@@ -203,23 +203,14 @@ def _nothing_due_guarantee() -> str:
 
 
 def _claim_sql() -> tuple[str, list[Any]]:
+    """The sweep's own claim query (``deadlines_due``), as SQL with its parameters."""
     from django.db import transaction
     from django.utils import timezone
 
-    from cases.models import Deadline, DeadlineStatus
+    from cases.reminders.sweep import deadlines_due
 
-    queryset = (
-        Deadline.objects.filter(
-            status=DeadlineStatus.OPEN,
-            next_reminder_at__isnull=False,
-            next_reminder_at__lte=timezone.now(),
-        )
-        .order_by("next_reminder_at")
-        .select_for_update(skip_locked=True, of=("self",))
-        .select_related("case__assignee", "case__submitting_officer__user")
-    )
     with transaction.atomic():  # Django compiles FOR UPDATE only inside a transaction
-        sql, params = queryset[:50].query.sql_with_params()
+        sql, params = deadlines_due(now=timezone.now())[:50].query.sql_with_params()
     return sql, list(params)
 
 

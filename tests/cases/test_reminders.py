@@ -26,7 +26,7 @@ from cases.models import (
 )
 from cases.reminders import sweep as sweep_module
 from cases.reminders.steps import reminder_schedule
-from cases.reminders.sweep import SweepConfig, deadlines_claim, reminders_sweep
+from cases.reminders.sweep import SweepConfig, deadlines_claim, deadlines_due, reminders_sweep
 from cases.services import deadline_override, preservation_extend
 from portal.accounts.roles import Role
 from portal.audit.models import AccessEvent
@@ -409,13 +409,7 @@ def test_the_sweep_works_in_small_batches_until_done(responder, settings):
 def test_the_claim_is_one_range_scan_of_the_partial_index(responder):
     now = timezone.now()
     deadline_for(CaseFactory(assignee=responder), due_at=now + HOUR, now=now)
-    queryset = (
-        Deadline.objects.filter(
-            status=DeadlineStatus.OPEN, next_reminder_at__isnull=False, next_reminder_at__lte=now
-        )
-        .order_by("next_reminder_at")
-        .select_for_update(skip_locked=True, of=("self",))
-    )
+    queryset = deadlines_due(now=now)
     sql, params = queryset[:50].query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")  # a tiny table would be scanned
