@@ -306,6 +306,44 @@ def _send_dataset(count: int) -> None:
         cursor.execute("VACUUM (ANALYZE) cases_deadline")
 
 
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of processes, from /proc (Linux), in seconds."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
+def _pool_pids(main: int) -> list[int]:
+    """The worker's main process and its pool children."""
+    pids = [main]
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if int(fields[1]) == main:  # ppid
+            pids.append(int(stat.parent.name))
+    return pids
+
+
+def _backend_pids() -> list[int]:
+    """PostgreSQL backends serving this database, except this process's own."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()"
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
 def _broker_url() -> str | None:
     """A Redis broker for the worker pool, or None when there is none to reach."""
     url = os.environ.get("CELERY_BROKER_URL", "")
@@ -359,10 +397,15 @@ def _end_to_end(count: int, workers: int, name: str) -> dict[str, Any] | None:
         # Celery prefers the environment's CELERY_BROKER_URL (memory:// in this process)
         os.environ["CELERY_BROKER_URL"] = broker
         app = celery.Celery(broker=broker)
+        pool = _pool_pids(worker.pid)
+        cpu_before = _cpu_seconds(pool)
         started = time.perf_counter()
         app.send_task("cases.tasks.reminders_sweep")
+        backends: dict[int, float] = {}  # CPU seen per backend (they may close any time)
         while True:
             time.sleep(0.2)
+            for pid in _backend_pids():
+                backends[pid] = max(backends.get(pid, 0.0), _cpu_seconds([pid]))
             with connection.cursor() as cursor:
                 cursor.execute(
                     "SELECT (SELECT count(*) FROM cases_reminder), "
@@ -375,6 +418,8 @@ def _end_to_end(count: int, workers: int, name: str) -> dict[str, Any] | None:
             if time.perf_counter() - started > 900:
                 raise SystemExit(f"end to end: only {sent} of {count} sent after 15 minutes")
         elapsed = time.perf_counter() - started
+        worker_cpu = _cpu_seconds(pool) - cpu_before
+        database_cpu = sum(backends.values())  # the backends serving this run's workers
     finally:
         worker.terminate()
         worker.wait(timeout=30)
@@ -384,6 +429,8 @@ def _end_to_end(count: int, workers: int, name: str) -> dict[str, Any] | None:
         "e2e_s": elapsed,
         "e2e_per_s": count / elapsed,
         "e2e_mail_files": len(list((var_dir / "mail").glob("*.log"))),
+        "worker_cpu_s": worker_cpu,
+        "database_cpu_s": database_cpu,
     }
 
 
@@ -517,6 +564,13 @@ def main() -> None:
                 f"  end to end, Celery worker pool of {send['workers']} on Redis: "
                 f"{args.send:,} in {send['e2e_s']:.1f} s = {send['e2e_per_s']:.0f}/s "
                 f"(target >= 500/s): {verdict}"
+            )
+            cpu_ms = (send["worker_cpu_s"] + send["database_cpu_s"]) * 1000 / args.send
+            print(
+                f"  CPU spent: workers {send['worker_cpu_s']:.1f} s + PostgreSQL "
+                f"{send['database_cpu_s']:.1f} s = {cpu_ms:.2f} ms per reminder, i.e. about "
+                f"{2000 / cpu_ms:.0f}/s if two cores were ours alone (this machine: "
+                f"{os.cpu_count()} cores, shared)"
             )
         else:
             print("  end to end: skipped (no Redis server reachable)")

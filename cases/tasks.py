@@ -38,14 +38,19 @@ def reminders_sweep(self: Any) -> dict[str, Any]:
 
     Takes no id: it claims due ``Deadline`` rows itself (``SKIP LOCKED``), so any number
     of concurrent runs share the work and a run that was never delivered is made up by the
-    next one. A deadline deleted or closed meanwhile is simply not claimed. When the run
-    stops at its time budget with due rows left (catching up after an outage), it queues
-    another run at once rather than waiting for the next tick.
+    next one. A deadline deleted or closed meanwhile is simply not claimed. A run whose
+    first batch is full (a backlog after an outage) queues a second run at once, so free
+    workers share the catching up; a run that stops at its time budget with due rows left
+    queues another rather than waiting for the next tick.
     """
-    result = sweep.reminders_sweep()
+    result = sweep.reminders_sweep(on_backlog=_sweep_again)
     if result.more:
-        reminders_sweep.apply_async(expires=120)
+        _sweep_again()
     return asdict(result)
+
+
+def _sweep_again() -> None:
+    reminders_sweep.apply_async(expires=120)
 
 
 @shared_task(bind=True, acks_late=True, soft_time_limit=540, time_limit=600, **_RETRY)

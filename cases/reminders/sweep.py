@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -165,13 +166,19 @@ def deadlines_claim(*, now: datetime, limit: int) -> list[Deadline]:
 
 
 def reminders_sweep(
-    *, now: datetime | None = None, config: SweepConfig | None = None
+    *,
+    now: datetime | None = None,
+    config: SweepConfig | None = None,
+    on_backlog: Callable[[], None] | None = None,
 ) -> SweepResult:
     """Act on every due reminder step; returns what was done.
 
     Runs batches until none is full or the time budget is spent (then ``more`` is set
-    and the task queues another run). ``now`` fixes the clock, for tests; by default each
-    batch reads the time afresh.
+    and the task queues another run). When the first batch is full there is a backlog
+    (an outage, a burst): ``on_backlog`` is called once, and the task uses it to start a
+    second sweep at once, which claims other rows; each sweep that finds a backlog starts
+    one more, so a large backlog is shared by every free worker. ``now`` fixes the clock,
+    for tests; by default each batch reads the time afresh.
     """
     config = config or SweepConfig.from_settings()
     result = SweepResult()
@@ -187,9 +194,12 @@ def reminders_sweep(
         with transaction.atomic(durable=True):
             claimed = deadlines_claim(now=run.now, limit=config.batch_size)
             result.add(_batch_settle(claimed, run))
+        first = result.claimed == 0
         result.claimed += len(claimed)
         if len(claimed) < config.batch_size:
             break
+        if first and on_backlog is not None:
+            on_backlog()
         if time.monotonic() - started > config.budget_seconds:
             result.more = True
             break

@@ -401,9 +401,14 @@ def test_the_sweep_works_in_small_batches_until_done(responder, settings):
     case = CaseFactory(assignee=responder)
     for i in range(8):
         deadline_for(case, due_at=now + HOUR + i * MINUTE, now=now)
-    result = reminders_sweep(now=now)
+    backlog: list[bool] = []
+    result = reminders_sweep(now=now, on_backlog=lambda: backlog.append(True))
     assert (result.claimed, result.reminders) == (8, 8)
     assert Reminder.objects.count() == 8
+    # a full first batch means a backlog: one more sweep is asked for, once
+    assert backlog == [True]
+    reminders_sweep(now=now + DAY, on_backlog=lambda: backlog.append(True))
+    assert backlog == [True]  # nothing due: no more sweeps
 
 
 def test_the_claim_is_one_range_scan_of_the_partial_index(responder):

@@ -304,7 +304,15 @@ def test_two_workers_sweeping_at_once_never_send_a_reminder_twice(
     for _ in range(8):
         reminders_sweep.delay()
     wait_for(lambda: Reminder.objects.count() == 60 and deliveries_done(), what="60 reminders")
-    wait_for(lambda: one.count(SWEEP_DONE) + two.count(SWEEP_DONE) == 8, what="the sweeps")
+    # (a sweep that finds a full first batch starts another: wait until every one ended)
+    sweeps_received = r"reminders_sweep\[[^\]]+\] received"
+    wait_for(
+        lambda: (
+            one.count(SWEEP_DONE) + two.count(SWEEP_DONE)
+            == one.count(sweeps_received) + two.count(sweeps_received)
+        ),
+        what="the sweeps",
+    )
     # THEN both workers took part, each deadline was claimed exactly once between them,
     # and each reminder was recorded, notified and mailed once
     assert claimed_by(one) > 0 and claimed_by(two) > 0
