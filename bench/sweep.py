@@ -35,6 +35,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -424,11 +425,13 @@ def _end_to_end(count: int, workers: int, name: str) -> dict[str, Any] | None:
         worker.terminate()
         worker.wait(timeout=30)
         log.close()
+    files = len(list((var_dir / "mail").glob("*.log")))
+    shutil.rmtree(var_dir, ignore_errors=True)
     return {
         "workers": workers,
         "e2e_s": elapsed,
         "e2e_per_s": count / elapsed,
-        "e2e_mail_files": len(list((var_dir / "mail").glob("*.log"))),
+        "e2e_mail_files": files,
         "worker_cpu_s": worker_cpu,
         "database_cpu_s": database_cpu,
     }
@@ -472,6 +475,7 @@ def child_send(count: int, reseed: bool, workers: int) -> dict[str, Any]:
         chunk = batched[start : start + EMAIL_BATCH_SIZE]
         sent += deliveries_attempt(delivery_ids=chunk)["sent"]
     batch_rate = sent / (time.perf_counter() - started)
+    shutil.rmtree(outbox, ignore_errors=True)
     measured = {
         "reminders": result.reminders,
         "notifications": result.notifications,
