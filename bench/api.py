@@ -230,6 +230,7 @@ def start_server(database_url: str, port: int, log: Path, threads: int) -> subpr
                     return server
         except OSError:
             time.sleep(0.3)
+    stop_server(server)  # its workers may be up and failing: never leave them running
     raise SystemExit(f"gunicorn did not answer within 60 s; see {log}")
 
 

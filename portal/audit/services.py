@@ -8,6 +8,7 @@ commits, so writers never wait for one another.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import logging
 from collections.abc import Iterable
@@ -16,13 +17,14 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ObjectDoesNotExist
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
 from portal.audit.context import request_audit_current
 from portal.audit.models import AccessEvent, Action
 from portal.net import client_ip
+from portal.prepared import prepared_cursor
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +109,7 @@ def access_event_record(
         actor_label = actor_label or actor.get_username()
     if state is not None and state.token:
         details = {**(details or {}), "token": state.token}
-    event = AccessEvent.objects.create(
+    event = AccessEvent(
         at=timezone.now(),
         actor=actor,
         actor_label=actor_label[:150],
@@ -123,6 +125,7 @@ def access_event_record(
         outcome=outcome,
         details=details or {},
     )
+    _event_insert(event)
     if state is not None:
         # Who-are-you events (a token used, a sign-in) say nothing about what was shown:
         # a view that records only those still gets its read recorded by the middleware.
@@ -140,6 +143,34 @@ def access_event_record(
     if settings.LIAISON_AUDIT_SEAL_ON_COMMIT:
         transaction.on_commit(_seal_soon, robust=True)
     return event
+
+
+@functools.cache
+def _insert_statement() -> tuple[str, tuple[models.Field[Any, Any], ...]]:
+    meta = AccessEvent._meta
+    fields = tuple(f for f in meta.concrete_fields if not f.primary_key)
+    q = connection.ops.quote_name
+    table, columns, key = q(meta.db_table), ", ".join(q(str(f.column)) for f in fields), q("id")
+    values = ", ".join(["%s"] * len(fields))
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({values}) RETURNING {key}"  # noqa: S608
+    return sql, fields
+
+
+def _event_insert(event: AccessEvent) -> None:
+    """INSERT the event as ``save()`` would, as a prepared statement (``portal.prepared``).
+
+    Every request writes one of these; ``objects.create`` compiled the same INSERT anew each
+    time, which cost more CPU than the insert itself. The values go through each field's
+    own ``get_db_prep_save``, exactly as with ``save()``; the model has no signals or
+    ``save()`` of its own to bypass.
+    """
+    sql, fields = _insert_statement()
+    params = [field.get_db_prep_save(getattr(event, field.attname), connection) for field in fields]
+    with prepared_cursor() as cursor:
+        cursor.execute(sql, params)
+        event.pk = cursor.fetchone()[0]
+    event._state.adding = False
+    event._state.db = connection.alias
 
 
 def access_token_attach(*, prefix: str) -> bool:
