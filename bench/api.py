@@ -13,7 +13,8 @@ unless ``--keep``). Steps:
    DEBUG off, persistent database connections (``CONN_MAX_AGE``), no worker recycling, and
    ``LIAISON_BENCH_BASELINE=1``, which mounts a plain DRF ``ListAPIView`` of the same 50
    rows (same serializer and query) without authentication, gate or access log
-   (``cases/api/bench.py``). Plain and API requests share the one server and its settings.
+   (``cases/api/bench.py``). Plain and API requests share the one server and its settings;
+   each worker accepts at most half of wrk's connections, so the split is even for both.
    The token rate limit is raised out of the way as a per-second rate: DRF's throttle keeps
    one timestamp per request in its window, and a per-minute window at these rates would
    hold ~20,000 of them (copied on every request), far more than production's 120/min.
@@ -178,6 +179,10 @@ def seed(count: int) -> tuple[str, int, list[str]]:
         )
         references[which].append(case.reference)
     token = api_token_issue(user=officers[0].user, name="bench", scopes=["read"], days=1)
+    from django.db import connection
+
+    with connection.cursor() as cursor:  # planner statistics, as autovacuum would gather them
+        cursor.execute("ANALYZE")
     return token.plaintext, officers[0].agency_id, references[0]
 
 
@@ -187,7 +192,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(database_url: str, port: int, log: Path, threads: int) -> subprocess.Popen:
+def start_server(
+    database_url: str, port: int, log: Path, threads: int, connections: int
+) -> subprocess.Popen:
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -212,6 +219,12 @@ def start_server(database_url: str, port: int, log: Path, threads: int) -> subpr
             # No worker recycling mid-run: a restart would measure Django's start-up.
             "--max-requests",
             "0",
+            # wrk opens all its connections at once and keeps them; which worker accepts each
+            # is a race, and a worker holding 12 of 16 is the bottleneck while the other
+            # idles (rounds of one endpoint then ranged from 150 to 290 requests/s). Each
+            # worker takes at most its share, so both endpoints meet the same even split.
+            "--worker-connections",
+            str(-(-connections // 2)),
             "portal.wsgi",
         ],
         cwd=ROOT,
@@ -318,7 +331,9 @@ def main() -> None:
         parts = urlsplit(args.database_url)
         bench_url = urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
         port = args.port or free_port()
-        server = start_server(bench_url, port, workdir / "gunicorn.log", args.threads)
+        server = start_server(
+            bench_url, port, workdir / "gunicorn.log", args.threads, args.connections
+        )
         threads = args.threads or runpy.run_path(str(ROOT / "deploy/gunicorn.conf.py"))["threads"]
         base = f"http://127.0.0.1:{port}"
         scenarios = {

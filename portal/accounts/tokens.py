@@ -28,7 +28,7 @@ from portal.accounts.onboarding import officer_access_refusal
 from portal.accounts.roles import user_roles_preload
 from portal.audit.models import Action
 from portal.audit.services import Outcome, access_event_record, access_token_attach
-from portal.prepared import prepared_cursor
+from portal.prepared import prepared_fetchone
 
 TOKEN_PREFIX = "lia"  # noqa: S105 - a public marker, not a secret
 _PREFIX_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
@@ -230,9 +230,8 @@ def _token_load(prefix: str) -> ApiToken | None:
     """The token with this prefix, its user (roles preloaded), officer and agency: one query,
     one index lookup per table, objects wired as ``select_related`` would wire them."""
     sql, (token_part, user_part, officer_part, agency_part) = _token_lookup()
-    with prepared_cursor() as cursor:
-        cursor.execute(sql, [prefix])
-        row = cursor.fetchone()
+    # Read-only, so it may run twice: it doubles as the request's connection health check.
+    row = prepared_fetchone(sql, [prefix], read_only=True)
     if row is None:
         return None
     token: ApiToken = token_part.load(row)
