@@ -49,7 +49,7 @@ from cases.services.timeline import case_reference_next, timeline_event_add
 from cases.targets import target_normalise
 from cases.uploads import CheckedUpload, upload_check, upload_stored
 from portal.accounts.models import Agency, Officer
-from portal.accounts.roles import Capability, Role, has_capability, has_role
+from portal.accounts.roles import Capability, has_capability
 from portal.audit.services import access_event_record
 
 K = ProcessKind
@@ -174,7 +174,7 @@ def _intake_permission(actor: Any, case_type: str) -> Officer | None:
     """Staff intake needs the intake capability (child-safety incidents: the analysts and
     supervisors); an officer submits for their own verified agency. Returns the officer."""
     if case_type == CaseType.CHILD_SAFETY:
-        if has_role(actor, Role.CHILD_SAFETY, Role.SUPERVISOR):
+        if has_capability(actor, Capability.INTAKE_CHILD_SAFETY):
             return None
         raise PermissionDenied(_("You may not record child-safety incidents."))
     if has_capability(actor, Capability.INTAKE):

@@ -48,6 +48,7 @@ class Capability(StrEnum):
 
     WORK_CASES = "work_cases"  # see the case queue, open cases of one's teams
     INTAKE = "intake"  # record process that arrived by e-mail or fax
+    INTAKE_CHILD_SAFETY = "intake_child_safety"  # record a child-safety incident
     READ_AUDIT_LOG = "read_audit_log"
     MANAGE_OFFICERS = "manage_officers"  # verify, suspend officers and agencies
     OVERRIDE_DEADLINES = "override_deadlines"
@@ -60,6 +61,7 @@ CAPABILITIES: dict[Capability, frozenset[Role]] = {
         {Role.RESPONDER, Role.LEGAL, Role.CHILD_SAFETY, Role.SUPERVISOR, Role.AUDITOR}
     ),
     Capability.INTAKE: frozenset({Role.RESPONDER, Role.LEGAL, Role.SUPERVISOR}),
+    Capability.INTAKE_CHILD_SAFETY: frozenset({Role.CHILD_SAFETY, Role.SUPERVISOR}),
     Capability.READ_AUDIT_LOG: frozenset({Role.AUDITOR, Role.SUPERVISOR}),
     Capability.MANAGE_OFFICERS: frozenset({Role.SUPERVISOR, Role.ADMIN}),
     Capability.OVERRIDE_DEADLINES: frozenset({Role.SUPERVISOR}),
