@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from cases.errors import CaseNotFound, ConcurrentUpdate
+from cases.extensions import transition_effects, transition_refusal
 from cases.models import (
     OPEN_STATUSES,
     Approval,
@@ -242,10 +243,20 @@ def transitions_available(case: Case, user: Any) -> list[Transition]:
     for transition in TRANSITIONS:
         if transition.source != case.status or not roles & transition.roles:
             continue
-        if transition.guard and transition.guard(case):
+        if transition_blocked(case, transition):
             continue
         found.append(transition)
     return found
+
+
+def transition_blocked(case: Case, transition: Transition) -> str:
+    """Why ``transition`` cannot be taken on ``case`` now: the table's guard first, then
+    the guards other apps registered (cases.extensions); "" when nothing stands in the way."""
+    if transition.guard:
+        problem = transition.guard(case)
+        if problem:
+            return problem
+    return transition_refusal(case, transition.source, transition.target)
 
 
 def _gate_action(roles: frozenset[Role], transition: Transition) -> CaseAction:
@@ -307,10 +318,9 @@ def case_transition(
             raise _moved(current)
         if transition.reason_required and not reason:
             raise ValidationError({"reason": _("Give a reason for this step.")})
-        if transition.guard:
-            problem = transition.guard(current)
-            if problem:
-                raise ValidationError({"to_status": problem})
+        problem = transition_blocked(current, transition)
+        if problem:
+            raise ValidationError({"to_status": problem})
         approvers: list[str] = []
         if transition.approvals:
             approvers = _approve(current, actor, request)
@@ -330,6 +340,8 @@ def case_transition(
         for effect in transition.effects:
             deadlines_close(case=current, kinds=effect.kinds, status=effect.status, now=now)
         case_deadlines_recompute(case=current, now=now)
+        for effect_fn in transition_effects(expected, to_status):
+            effect_fn(case=current, actor=actor, now=now)
         timeline_event_add(
             case=current,
             kind=TimelineKind.TRANSITION,

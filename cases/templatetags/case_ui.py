@@ -148,3 +148,12 @@ def described(field: BoundField) -> str:
     if field.errors:
         ids.append(f"{field.auto_id}_error")
     return field.as_widget(attrs={"aria-describedby": " ".join(ids)} if ids else None)
+
+
+@register.simple_tag(takes_context=True)
+def case_panel(context: template.Context, panel: Any) -> str:
+    """Render a panel registered in ``cases.extensions`` with the page's context plus the
+    panel's own (so a panel template sees ``case``, ``request`` and ``now`` as well)."""
+    tmpl = context.template.engine.get_template(panel.template)  # type: ignore[union-attr]
+    with context.push(panel.context):
+        return tmpl.render(context)

@@ -18,6 +18,7 @@ from django.template.loader import get_template
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from cases.extensions import case_panels_for
 from cases.forms import (
     AssignForm,
     AssignSelfForm,
@@ -44,6 +45,7 @@ from cases.selectors import (
 from cases.views.common import staff_required
 from cases.workflow import (
     TRANSITIONS,
+    transition_blocked,
     transitions_available,
 )
 from portal.accounts.roles import ROLE_LABELS, Capability, Role
@@ -113,7 +115,7 @@ def _waiting(case: Case, user: Any, available: list[str]) -> list[dict[str, Any]
     for step in TRANSITIONS:
         if step.source != case.status or step.name in available:
             continue
-        if step.guard and step.guard(case):
+        if transition_blocked(case, step):
             continue
         labels = [str(ROLE_LABELS[r]) for r in sorted(step.roles - {Role.OFFICER})]
         if labels and not any(w["label"] == str(step.label) for w in found):
@@ -227,6 +229,7 @@ def case_page(
         else None,
         "timeline": list(case_timeline(case).order_by("-at", "-pk")),
         "access_history_template": _access_history_template(),
+        "panels": case_panels_for(request, case),
     }
     access_event_record(
         action=Action.VIEW,

@@ -13,7 +13,10 @@ if TYPE_CHECKING:
 
 
 class LockoutAwareModelBackend(ModelBackend):
-    """The model backend, except that a locked account cannot authenticate at all."""
+    """The model backend, except that a locked account or a system actor (a service
+    identity, portal.accounts.system) cannot authenticate at all."""
 
     def user_can_authenticate(self, user: User | AnonymousUser | None) -> bool:
+        if getattr(user, "is_system_actor", False):
+            return False
         return super().user_can_authenticate(user) and getattr(user, "locked_at", None) is None

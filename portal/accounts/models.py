@@ -40,6 +40,12 @@ class User(AbstractUser):
     locked_at = models.DateTimeField(_("locked at"), null=True, blank=True)
     lock_released_at = models.DateTimeField(_("lock released at"), null=True, blank=True)
     security_stamp = models.CharField(max_length=32, default=_new_security_stamp, editable=False)
+    is_system_actor = models.BooleanField(
+        _("system actor"),
+        default=False,
+        editable=False,
+        help_text=_("A named service identity (a task or machine caller); it cannot sign in."),
+    )
 
     # Not a field: django_otp's OTPMiddleware attaches is_verified() to ``request.user``
     # (True once the second factor passed). Users loaded from the database do not have it.
