@@ -113,7 +113,9 @@ class CasePanel:
     the panel (e.g. the viewer may not see it, or it does not apply to this case type).
     The case page has already passed the case gate; a panel showing material of its own
     (child-safety files) must still ask its own gate. ``column`` is ``main`` (the wide
-    column) or ``side`` (the actions column); lower ``order`` comes first.
+    column) or ``side`` (the actions column); lower ``order`` comes first. ``audience``
+    is ``staff`` (the case page) or ``officer`` (the officer portal's request page, for
+    productions, messages and referrals the agency may see).
     """
 
     name: str
@@ -121,6 +123,7 @@ class CasePanel:
     context: PanelContext
     column: Literal["main", "side"] = "main"
     order: int = 100
+    audience: Literal["staff", "officer"] = "staff"
 
 
 _PANELS: dict[str, CasePanel] = {}
@@ -141,10 +144,14 @@ class RenderedPanel:
     column: str
 
 
-def case_panels_for(request: HttpRequest, case: Case) -> list[RenderedPanel]:
-    """The panels to show on ``case``'s page for this request, in order."""
+def case_panels_for(
+    request: HttpRequest, case: Case, *, audience: str = "staff"
+) -> list[RenderedPanel]:
+    """The panels of ``audience``'s page of ``case`` for this request, in order."""
     shown = []
     for panel in sorted(_PANELS.values(), key=lambda p: (p.order, p.name)):
+        if panel.audience != audience:
+            continue
         context = panel.context(request, case)
         if context is None:
             continue

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cases.errors import ConcurrentUpdate
+from cases.extensions import case_panels_for
 from cases.forms import errors_to_form
 from cases.models import Case, CaseStatus
 from cases.officer.forms import (
@@ -146,6 +147,7 @@ def _detail(
             "withdraw_form": withdraw_form or WithdrawForm(),
             "extend_form": extend_form or ExtendForm(),
             "now": timezone.now(),
+            "panels": case_panels_for(request, case, audience="officer"),
         },
         status=status,
     )

@@ -176,3 +176,34 @@ def test_a_person_with_the_name_is_never_taken_for_a_system_actor(db):
 def test_an_unregistered_name_is_refused(db):
     with pytest.raises(system.UnknownSystemActor):
         system.system_actor("nobody-registered-this")
+
+
+def test_an_officer_panel_shows_on_the_officer_request_page_only(
+    responder, officer_a, tmp_path, settings
+):
+    template_dir = tmp_path / "templates"
+    (template_dir / "demo").mkdir(parents=True)
+    (template_dir / "demo" / "officer.html").write_text(
+        '<section data-testid="officer-panel">{{ note }}</section>'
+    )
+    settings.TEMPLATES = [
+        {**settings.TEMPLATES[0], "DIRS": [*settings.TEMPLATES[0]["DIRS"], str(template_dir)]}
+    ]
+    extensions.register_case_panel(
+        CasePanel(
+            name="officer-demo",
+            template="demo/officer.html",
+            context=lambda request, case: {"note": "For the agency"},
+            audience="officer",
+            column="side",
+        )
+    )
+    case = CaseFactory(agency=officer_a.agency, submitting_officer=officer_a)
+    officer_page = verified_client(officer_a.user).get(
+        reverse("officer:request", args=[case.reference])
+    )
+    staff_page = verified_client(responder).get(reverse("cases:detail", args=[case.reference]))
+    assert '<section data-testid="officer-panel">For the agency</section>' in (
+        officer_page.content.decode()
+    )
+    assert 'data-testid="officer-panel"' not in staff_page.content.decode()
