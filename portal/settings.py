@@ -197,7 +197,15 @@ if PRODUCTION:
 
 # --- Internationalisation and time --------------------------------------------------------
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", _("English")), ("fr", _("French")), ("de", _("German")), ("es", _("Spanish"))]
+# Officers write from many countries: everything an officer sees is translated into these.
+# Each language is named in its own tongue in the switcher (portal/languages.py).
+LANGUAGES = [
+    ("en", _("English")),
+    ("fr", _("French")),
+    ("nl", _("Dutch")),
+    ("de", _("German")),
+    ("es", _("Spanish")),
+]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 USE_TZ = True

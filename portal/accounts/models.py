@@ -37,6 +37,12 @@ class User(AbstractUser):
         blank=True,
         help_text=_("IANA zone used to show times, e.g. Europe/Paris. Empty: business zone."),
     )
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        blank=True,
+        help_text=_("Language of the pages and e-mails. Empty: the browser's language."),
+    )
     locked_at = models.DateTimeField(_("locked at"), null=True, blank=True)
     lock_released_at = models.DateTimeField(_("lock released at"), null=True, blank=True)
     security_stamp = models.CharField(max_length=32, default=_new_security_stamp, editable=False)
