@@ -42,7 +42,7 @@ TransitionGuard = Callable[["Case"], str]
 
 
 class TransitionEffect(Protocol):
-    def __call__(self, *, case: Case, actor: Any, now: datetime) -> None: ...
+    def __call__(self, *, case: Case, actor: Any, now: datetime, reason: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,8 @@ def register_transition_guard(
 def register_transition_effect(
     *, target: str, effect: TransitionEffect, source: str | None = None
 ) -> None:
-    """Run ``effect(case=, actor=, now=)`` in the transaction of each move to ``target``."""
+    """Run ``effect(case=, actor=, now=, reason=)`` in the transaction of each move to
+    ``target`` (``reason`` is the text the person gave for the step, or "")."""
     _register(_EFFECTS, _Registered(target=str(target), source=_opt(source), fn=effect))
 
 

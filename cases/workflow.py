@@ -36,8 +36,9 @@ from cases.models import (
     DeadlineStatus,
     TimelineKind,
 )
+from cases.policy import CASE_STAFF, CASE_WORKERS, DECIDERS, SUPERVISORS, gate_action
 from cases.rules import CASE_WORK_KINDS
-from cases.selectors import CaseAction, cases_visible_to
+from cases.selectors import cases_visible_to
 from cases.services.deadlines import case_deadlines_recompute, deadlines_close
 from cases.services.timeline import timeline_event_add
 from portal.accounts.roles import Role, user_roles
@@ -46,10 +47,6 @@ from portal.audit.services import Outcome, access_event_record
 S = CaseStatus
 D = DeadlineKind
 
-STAFF = frozenset({Role.RESPONDER, Role.LEGAL, Role.CHILD_SAFETY, Role.SUPERVISOR})
-WORKERS = frozenset({Role.RESPONDER, Role.CHILD_SAFETY, Role.SUPERVISOR})
-DECIDERS = frozenset({Role.LEGAL, Role.SUPERVISOR})
-SUPERVISORS = frozenset({Role.SUPERVISOR})
 EMERGENCY_APPROVERS_REQUIRED = 2
 
 
@@ -102,26 +99,26 @@ WORK_CANCELLED = Effect(CASE_WORK_KINDS, DeadlineStatus.CANCELLED)
 WITHDRAWABLE = tuple(s for s in OPEN_STATUSES)
 
 TRANSITIONS: tuple[Transition, ...] = (
-    Transition(S.RECEIVED, S.TRIAGE, gettext_lazy("Start triage"), STAFF),
+    Transition(S.RECEIVED, S.TRIAGE, gettext_lazy("Start triage"), CASE_STAFF),
     Transition(
         S.RECEIVED,
         S.EMERGENCY_REVIEW,
         gettext_lazy("Emergency review"),
-        STAFF,
+        CASE_STAFF,
         guard=_emergency_only,
     ),
     Transition(
         S.TRIAGE,
         S.EMERGENCY_REVIEW,
         gettext_lazy("Emergency review"),
-        STAFF,
+        CASE_STAFF,
         guard=_emergency_only,
     ),
     Transition(
         S.EMERGENCY_REVIEW,
         S.APPROVED,
         gettext_lazy("Approve emergency disclosure"),
-        STAFF,
+        CASE_STAFF,
         approvals=EMERGENCY_APPROVERS_REQUIRED,
         effects=(FIRST_DECISION_MET,),
     ),
@@ -129,7 +126,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         S.EMERGENCY_REVIEW,
         S.REJECTED,
         gettext_lazy("Reject"),
-        STAFF,
+        CASE_STAFF,
         reason_required=True,
         effects=(ANSWERED, WORK_CANCELLED),
     ),
@@ -137,15 +134,19 @@ TRANSITIONS: tuple[Transition, ...] = (
         S.EMERGENCY_REVIEW,
         S.TRIAGE,
         gettext_lazy("Not an emergency: triage normally"),
-        STAFF,
+        CASE_STAFF,
         reason_required=True,
         effects=(FIRST_DECISION_MET,),
     ),
     Transition(
-        S.TRIAGE, S.NEEDS_INFO, gettext_lazy("Ask for information"), STAFF, reason_required=True
+        S.TRIAGE,
+        S.NEEDS_INFO,
+        gettext_lazy("Ask for information"),
+        CASE_STAFF,
+        reason_required=True,
     ),
-    Transition(S.NEEDS_INFO, S.TRIAGE, gettext_lazy("Information received"), STAFF),
-    Transition(S.TRIAGE, S.LEGAL_REVIEW, gettext_lazy("Send to legal review"), STAFF),
+    Transition(S.NEEDS_INFO, S.TRIAGE, gettext_lazy("Information received"), CASE_STAFF),
+    Transition(S.TRIAGE, S.LEGAL_REVIEW, gettext_lazy("Send to legal review"), CASE_STAFF),
     Transition(
         S.TRIAGE,
         S.REJECTED,
@@ -170,13 +171,13 @@ TRANSITIONS: tuple[Transition, ...] = (
         reason_required=True,
         effects=(ANSWERED, WORK_CANCELLED),
     ),
-    Transition(S.APPROVED, S.COLLECTING, gettext_lazy("Start collecting"), WORKERS),
-    Transition(S.COLLECTING, S.READY_TO_DISCLOSE, gettext_lazy("Ready to disclose"), WORKERS),
+    Transition(S.APPROVED, S.COLLECTING, gettext_lazy("Start collecting"), CASE_WORKERS),
+    Transition(S.COLLECTING, S.READY_TO_DISCLOSE, gettext_lazy("Ready to disclose"), CASE_WORKERS),
     Transition(
         S.READY_TO_DISCLOSE,
         S.COLLECTING,
         gettext_lazy("Back to collecting"),
-        STAFF,
+        CASE_STAFF,
         reason_required=True,
         public=False,
     ),
@@ -184,7 +185,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         S.READY_TO_DISCLOSE,
         S.DISCLOSED,
         gettext_lazy("Mark disclosed"),
-        STAFF,
+        CASE_STAFF,
         guard=_emergency_approved,
         effects=(ANSWERED,),
     ),
@@ -193,20 +194,35 @@ TRANSITIONS: tuple[Transition, ...] = (
             source,
             S.WITHDRAWN,
             gettext_lazy("Withdrawn by the agency"),
-            STAFF | {Role.OFFICER},
+            CASE_STAFF | {Role.OFFICER},
             reason_required=True,
             effects=(WORK_CANCELLED,),
         )
         for source in WITHDRAWABLE
     ),
     Transition(
-        S.DISCLOSED, S.CLOSED, gettext_lazy("Close"), STAFF, effects=(WORK_CANCELLED,), closes=True
+        S.DISCLOSED,
+        S.CLOSED,
+        gettext_lazy("Close"),
+        CASE_STAFF,
+        effects=(WORK_CANCELLED,),
+        closes=True,
     ),
     Transition(
-        S.REJECTED, S.CLOSED, gettext_lazy("Close"), STAFF, effects=(WORK_CANCELLED,), closes=True
+        S.REJECTED,
+        S.CLOSED,
+        gettext_lazy("Close"),
+        CASE_STAFF,
+        effects=(WORK_CANCELLED,),
+        closes=True,
     ),
     Transition(
-        S.WITHDRAWN, S.CLOSED, gettext_lazy("Close"), STAFF, effects=(WORK_CANCELLED,), closes=True
+        S.WITHDRAWN,
+        S.CLOSED,
+        gettext_lazy("Close"),
+        CASE_STAFF,
+        effects=(WORK_CANCELLED,),
+        closes=True,
     ),
     Transition(
         S.CLOSED,
@@ -259,14 +275,6 @@ def transition_blocked(case: Case, transition: Transition) -> str:
     return transition_refusal(case, transition.source, transition.target)
 
 
-def _gate_action(roles: frozenset[Role], transition: Transition) -> CaseAction:
-    """Officers take transitions on what they may view (their agency's requests); staff
-    must be able to work the case."""
-    if Role.OFFICER in roles and not roles & STAFF:
-        return CaseAction.VIEW
-    return CaseAction.WORK
-
-
 def case_transition(
     *,
     case: Case,
@@ -294,7 +302,7 @@ def case_transition(
                 % {"source": _label(expected), "target": _label(to_status)}
             }
         )
-    visible = cases_visible_to(actor, _gate_action(roles, transition)).filter(pk=case.pk)
+    visible = cases_visible_to(actor, gate_action(actor)).filter(pk=case.pk)
     # Refusals are checked (and logged) before the transaction, so the log entry survives.
     if not visible.exists():
         _record_denied(actor, request, case, transition, "not_visible")
@@ -341,7 +349,7 @@ def case_transition(
             deadlines_close(case=current, kinds=effect.kinds, status=effect.status, now=now)
         case_deadlines_recompute(case=current, now=now)
         for effect_fn in transition_effects(expected, to_status):
-            effect_fn(case=current, actor=actor, now=now)
+            effect_fn(case=current, actor=actor, now=now, reason=reason)
         timeline_event_add(
             case=current,
             kind=TimelineKind.TRANSITION,

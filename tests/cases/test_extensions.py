@@ -81,18 +81,19 @@ def test_registering_the_same_guard_twice_asks_it_once(responder):
 def test_an_effect_runs_in_the_transaction_of_the_move(responder):
     seen = []
 
-    def effect(*, case, actor, now) -> None:
-        seen.append((case.status, actor.username, now))
+    def effect(*, case, actor, now, reason) -> None:
+        seen.append((case.status, actor.username, reason))
 
-    extensions.register_transition_effect(target=S.TRIAGE, effect=effect)
-    case = CaseFactory(status=S.RECEIVED)
-    case_transition(case=case, to_status=S.TRIAGE, actor=responder)
-    assert len(seen) == 1
-    assert seen[0][:2] == (S.TRIAGE, "responder")
+    extensions.register_transition_effect(target=S.NEEDS_INFO, effect=effect)
+    case = CaseFactory(status=S.TRIAGE)
+    case_transition(
+        case=case, to_status=S.NEEDS_INFO, actor=responder, reason="Which account, exactly?"
+    )
+    assert seen == [(S.NEEDS_INFO, "responder", "Which account, exactly?")]
 
 
 def test_a_failing_effect_undoes_the_move(responder):
-    def effect(*, case, actor, now) -> None:
+    def effect(*, case, actor, now, reason) -> None:
         raise RuntimeError("the output could not follow")
 
     extensions.register_transition_effect(target=S.TRIAGE, effect=effect)
