@@ -60,6 +60,36 @@ MAX_PRESERVATION_EXTENSIONS: dict[str, int] = {
 }
 PRESERVATION_KINDS = frozenset(MAX_PRESERVATION_EXTENSIONS)
 
+# The legal order each kind of process belongs to. A rule applies only to process of its
+# own order (LEGAL.md): a US statute never sets the clock of an EU order, whatever flags the
+# process carries. Intake checks that the issuing country fits the kind (``KIND_COUNTRIES``
+# in the intake service), so the kind alone decides the order here.
+US, EU, UK, CA, AU, BR, TREATY = "us", "eu", "uk", "ca", "au", "br", "treaty"
+KIND_ORDER: dict[str, str] = {
+    K.US_SUBPOENA: US,
+    K.US_2703D_ORDER: US,
+    K.US_SEARCH_WARRANT: US,
+    K.US_PRESERVATION: US,
+    K.US_EMERGENCY: US,  # 2702(b)(8) governs the provider's disclosure, whoever asks
+    K.US_PEN_TRAP: US,
+    K.US_WIRETAP: US,
+    K.US_BACKUP_PRESERVATION: US,
+    K.CYBERTIPLINE: US,
+    K.EU_EPOC: EU,
+    K.EU_EPOC_PR: EU,
+    K.UK_OPO: UK,
+    K.CA_PRESERVATION_ORDER: CA,
+    K.CA_PRESERVATION_DEMAND: CA,
+    K.CA_PRODUCTION_ORDER: CA,
+    K.AU_IPO: AU,
+    K.MLAT: TREATY,
+    K.BR_COURT_ORDER: BR,
+    K.BR_RETENTION_DEMAND: BR,
+}
+NON_US_ORDERS = frozenset({EU, UK, CA, AU, BR, TREATY})
+# Kinds whose own law sets an emergency clock, so no internal first-decision SLA is added.
+OWN_EMERGENCY_CLOCK = frozenset({K.US_EMERGENCY, K.EU_EPOC})
+
 
 @dataclass(frozen=True)
 class ProcessFacts:
@@ -151,6 +181,11 @@ class Rule:
     summary: str  # one line for staff (a message id)
     applies: Callable[[ProcessFacts], bool]
     compute: Callable[[Rule, ProcessFacts, Clock], list[ComputedDeadline]]
+    orders: frozenset[str]  # the legal orders (``KIND_ORDER``) whose process it governs
+
+    def applies_to(self, facts: ProcessFacts) -> bool:
+        """Process of another legal order never gets this rule, whatever its flags say."""
+        return KIND_ORDER.get(facts.kind) in self.orders and self.applies(facts)
 
     def deadline(
         self,
@@ -293,6 +328,47 @@ def _ndo(rule: Rule, facts: ProcessFacts, clock: Clock) -> list[ComputedDeadline
             )
         )
     return found
+
+
+def _emergency_sla(rule: Rule, facts: ProcessFacts, clock: Clock) -> list[ComputedDeadline]:
+    hours = clock.slas["emergency_first_decision_hours"]
+    return [
+        rule.deadline(
+            D.FIRST_DECISION,
+            clock.hours_after(facts.received_at, hours),
+            gettext_noop(
+                "Emergency under the issuing state's law: first decision within %(hours)s "
+                "hour(s) of receipt (internal SLA; that law sets no clock of its own)."
+            ),
+            hours=hours,
+        )
+    ]
+
+
+def _confidentiality(rule: Rule, facts: ProcessFacts, clock: Clock) -> list[ComputedDeadline]:
+    if facts.ndo_expires_on is None:
+        return [
+            rule.deadline(
+                D.NDO_REVIEW,
+                clock.days_after(facts.received_at, clock.slas["ndo_review_days"]),
+                gettext_noop(
+                    "The order's confidentiality term states no end date: legal must review "
+                    "it under the issuing state's law."
+                ),
+                needs_legal_review=True,
+            )
+        ]
+    return [
+        rule.deadline(
+            D.USER_NOTICE,
+            clock.end_of_day(facts.ndo_expires_on),
+            gettext_noop(
+                "The order's confidentiality term ends on %(date)s: the user notice becomes "
+                "due unless another reason to withhold it applies."
+            ),
+            date=facts.ndo_expires_on,
+        )
+    ]
 
 
 def _prospective(days: int) -> Callable[[Rule, ProcessFacts, Clock], list[ComputedDeadline]]:
@@ -500,6 +576,7 @@ RULES: tuple[Rule, ...] = (
             "Subpoena for basic subscriber information: the return date, else 14 days."
         ),
         applies=_kind_is(K.US_SUBPOENA),
+        orders=frozenset({US}),
         compute=_sla_response(
             "subpoena_days",
             gettext_noop("No return date on the subpoena: internal SLA of %(days)s days."),
@@ -510,6 +587,7 @@ RULES: tuple[Rule, ...] = (
         citation="18 USC 2703(d)",
         summary=gettext_noop("Court order for non-content records: the return date, else 14 days."),
         applies=_kind_is(K.US_2703D_ORDER),
+        orders=frozenset({US}),
         compute=_sla_response(
             "court_order_days",
             gettext_noop("No return date on the order: internal SLA of %(days)s days."),
@@ -520,6 +598,7 @@ RULES: tuple[Rule, ...] = (
         citation="18 USC 2703(a)/(b); FRCP 41",
         summary=gettext_noop("Search warrant for content: the return date, else 10 days."),
         applies=_kind_is(K.US_SEARCH_WARRANT),
+        orders=frozenset({US}),
         compute=_sla_response(
             "search_warrant_days",
             gettext_noop("No return date on the warrant: internal SLA of %(days)s days."),
@@ -532,6 +611,7 @@ RULES: tuple[Rule, ...] = (
             "Preservation request: 90 days from receipt, one 90-day extension (180 at most)."
         ),
         applies=_kind_is(K.US_PRESERVATION),
+        orders=frozenset({US}),
         compute=_us_preservation,
     ),
     Rule(
@@ -541,6 +621,7 @@ RULES: tuple[Rule, ...] = (
             "Emergency request: first decision within 1 hour; two approvals before disclosure."
         ),
         applies=lambda f: f.kind == K.US_EMERGENCY or f.emergency,
+        orders=frozenset({US}),
         compute=_emergency,
     ),
     Rule(
@@ -551,13 +632,37 @@ RULES: tuple[Rule, ...] = (
             "goes to legal review."
         ),
         applies=lambda f: f.ndo,
+        orders=frozenset({US}),
         compute=_ndo,
+    ),
+    Rule(
+        id="intl.emergency",
+        citation="Internal SLA (no statutory emergency clock in the issuing state's law)",
+        summary=gettext_noop(
+            "Emergency order outside US law without a clock of its own: first decision "
+            "within 1 hour (internal SLA)."
+        ),
+        applies=lambda f: f.emergency and f.kind not in OWN_EMERGENCY_CLOCK,
+        orders=NON_US_ORDERS,
+        compute=_emergency_sla,
+    ),
+    Rule(
+        id="intl.confidentiality",
+        citation="Confidentiality term of the order (law of the issuing state)",
+        summary=gettext_noop(
+            "Confidentiality term of a non-US order: notice due when it ends; no end date "
+            "goes to legal review."
+        ),
+        applies=lambda f: f.ndo,
+        orders=NON_US_ORDERS,
+        compute=_confidentiality,
     ),
     Rule(
         id="us.pen_trap",
         citation="18 USC 3123(c)",
         summary=gettext_noop("Pen register / trap and trace: up to 60 days, extensions of 60."),
         applies=_kind_is(K.US_PEN_TRAP),
+        orders=frozenset({US}),
         compute=_prospective(60),
     ),
     Rule(
@@ -565,6 +670,7 @@ RULES: tuple[Rule, ...] = (
         citation="18 USC 2518(5)",
         summary=gettext_noop("Wiretap: up to 30 days, extensions of 30."),
         applies=_kind_is(K.US_WIRETAP),
+        orders=frozenset({US}),
         compute=_prospective(30),
     ),
     Rule(
@@ -574,6 +680,7 @@ RULES: tuple[Rule, ...] = (
             "Backup preservation: copy within 2 business days; keep at least 14 days."
         ),
         applies=_kind_is(K.US_BACKUP_PRESERVATION),
+        orders=frozenset({US}),
         compute=_backup,
     ),
     Rule(
@@ -583,6 +690,7 @@ RULES: tuple[Rule, ...] = (
             "CyberTipline: report within 24 hours (internal SLA); preserve 1 year."
         ),
         applies=_kind_is(K.CYBERTIPLINE),
+        orders=frozenset({US}),
         compute=_cybertip,
     ),
     Rule(
@@ -593,6 +701,7 @@ RULES: tuple[Rule, ...] = (
             "the enforcing state is notified."
         ),
         applies=_kind_is(K.EU_EPOC),
+        orders=frozenset({EU}),
         compute=_epoc,
     ),
     Rule(
@@ -600,6 +709,7 @@ RULES: tuple[Rule, ...] = (
         citation="Regulation (EU) 2023/1543, Art. 11",
         summary=gettext_noop("European Preservation Order: 60 days, extendable by 30."),
         applies=_kind_is(K.EU_EPOC_PR),
+        orders=frozenset({EU}),
         compute=_epoc_pr,
     ),
     Rule(
@@ -607,6 +717,7 @@ RULES: tuple[Rule, ...] = (
         citation="Crime (Overseas Production Orders) Act 2019, s. 5(5)",
         summary=gettext_noop("Overseas Production Order: as the order states, else 7 days."),
         applies=_kind_is(K.UK_OPO),
+        orders=frozenset({UK}),
         compute=_sla_response(
             "uk_opo_days",
             gettext_noop("The order states no period: %(days)s days (the Act's default)."),
@@ -619,6 +730,7 @@ RULES: tuple[Rule, ...] = (
             "Preservation order: 90 days; demand: 21 days (90 for a foreign offence)."
         ),
         applies=_kind_is(K.CA_PRESERVATION_ORDER, K.CA_PRESERVATION_DEMAND),
+        orders=frozenset({CA}),
         compute=_canada_preservation,
     ),
     Rule(
@@ -626,6 +738,7 @@ RULES: tuple[Rule, ...] = (
         citation="Criminal Code (Canada) 487.014-487.018",
         summary=gettext_noop("Production order: as the order states."),
         applies=_kind_is(K.CA_PRODUCTION_ORDER),
+        orders=frozenset({CA}),
         compute=_sla_response(
             "order_default_days",
             gettext_noop("The order states no date: internal SLA of %(days)s days."),
@@ -637,6 +750,7 @@ RULES: tuple[Rule, ...] = (
         "Orders) Act 2021",
         summary=gettext_noop("International production order: as the order states."),
         applies=_kind_is(K.AU_IPO),
+        orders=frozenset({AU}),
         compute=_sla_response(
             "order_default_days",
             gettext_noop("The order states no date: internal SLA of %(days)s days."),
@@ -647,6 +761,7 @@ RULES: tuple[Rule, ...] = (
         citation="Bilateral mutual legal assistance treaty",
         summary=gettext_noop("MLAT request: no statutory clock; internal SLA."),
         applies=_kind_is(K.MLAT),
+        orders=frozenset({TREATY}),
         compute=_sla_response(
             "mlat_days",
             gettext_noop("No statutory clock: internal SLA of %(days)s days."),
@@ -660,6 +775,7 @@ RULES: tuple[Rule, ...] = (
             "follows within 60 days."
         ),
         applies=_kind_is(K.BR_COURT_ORDER, K.BR_RETENTION_DEMAND),
+        orders=frozenset({BR}),
         compute=_brazil,
     ),
 )
@@ -678,7 +794,7 @@ def deadlines_compute(facts: ProcessFacts, *, clock: Clock | None = None) -> lis
     clock = clock or Clock.from_settings()
     by_kind: dict[str, ComputedDeadline] = {}
     for rule in RULES:
-        if not rule.applies(facts):
+        if not rule.applies_to(facts):
             continue
         for computed in rule.compute(rule, facts, clock):
             current = by_kind.get(computed.kind)

@@ -15,6 +15,7 @@ from cases.models import DeadlineKind as D
 from cases.models import ProcessKind as K
 from cases.rules import (
     DEFAULT_SLAS,
+    KIND_ORDER,
     RULES,
     RULES_BY_ID,
     Clock,
@@ -227,11 +228,9 @@ CASES = [
     ),
     (
         "EPOC emergency 8 hours",
-        {"kind": K.EU_EPOC, "country": "DE", "emergency": True},
-        {
-            D.RESPONSE: (RECEIVED + timedelta(hours=8), "eu.epoc"),
-            D.FIRST_DECISION: (RECEIVED + timedelta(hours=1), "us.emergency"),
-        },
+        {"kind": K.EU_EPOC, "country": "DE", "subdivision": "DE-BE", "emergency": True},
+        # Art. 10(4) governs an emergency EPOC; the US emergency rule never applies to it
+        {D.RESPONSE: (RECEIVED + timedelta(hours=8), "eu.epoc")},
     ),
     (
         "EPOC notified: 10-day refusal window",
@@ -246,8 +245,31 @@ CASES = [
         {"kind": K.EU_EPOC, "emergency": True, "enforcing_state_notified": True},
         {
             D.RESPONSE: (RECEIVED + timedelta(hours=8), "eu.epoc"),
-            D.FIRST_DECISION: (RECEIVED + timedelta(hours=1), "us.emergency"),
             D.REFUSAL_WINDOW: (RECEIVED + timedelta(hours=96), "eu.epoc"),
+        },
+    ),
+    (
+        "emergency UK order: internal SLA, no US citation",
+        {"kind": K.UK_OPO, "country": "GB", "emergency": True},
+        {
+            D.RESPONSE: (eod(date(2026, 9, 8)), "uk.opo"),
+            D.FIRST_DECISION: (RECEIVED + timedelta(hours=1), "intl.emergency"),
+        },
+    ),
+    (
+        "EPOC with a confidentiality term: notice at its end, not 18 USC 2705(b)",
+        {"kind": K.EU_EPOC, "country": "DE", "ndo": True, "ndo_expires_on": date(2028, 3, 1)},
+        {
+            D.RESPONSE: (eod(date(2026, 9, 11)), "eu.epoc"),
+            D.USER_NOTICE: (eod(date(2028, 3, 1)), "intl.confidentiality"),
+        },
+    ),
+    (
+        "Canadian order with an open-ended confidentiality term: legal review",
+        {"kind": K.CA_PRODUCTION_ORDER, "country": "CA", "ndo": True},
+        {
+            D.RESPONSE: (eod(date(2026, 9, 15)), "ca.production_order"),
+            D.NDO_REVIEW: (eod(date(2026, 9, 3)), "intl.confidentiality"),
         },
     ),
     (
@@ -353,6 +375,31 @@ def test_every_rule_and_process_kind_is_covered_by_the_table():
     assert covered_rules == set(RULES_BY_ID)
     covered_kinds = {facts["kind"] for _, facts, _ in CASES}
     assert covered_kinds == set(K.values)
+
+
+@pytest.mark.parametrize("kind", K.values)
+def test_no_rule_of_another_legal_order_applies_whatever_the_flags(kind):
+    """Every rule is checked for every kind with every flag set: a rule of one legal order
+    (a US statute) never computes a deadline for process of another (an EU order)."""
+    facts = ProcessFacts(
+        kind=kind,
+        received_at=RECEIVED,
+        emergency=True,
+        ndo=True,
+        ndo_expires_on=date(2028, 3, 1),
+        foreign_offence=True,
+        enforcing_state_notified=True,
+        extensions=1,
+        reported_at=RECEIVED,
+    )
+    order = KIND_ORDER[kind]
+    for rule in RULES:
+        if order not in rule.orders:
+            assert not rule.applies_to(facts), (rule.id, kind)
+    for d in deadlines_compute(facts, clock=clock()):
+        assert order in RULES_BY_ID[d.rule_id].orders, (d.rule_id, kind)
+        if order != "us":
+            assert "USC" not in d.citation, (d.rule_id, kind)
 
 
 def test_every_rule_has_a_citation_and_an_explanation():
