@@ -81,6 +81,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "portal.accounts.middleware.SessionLimitsMiddleware",
     "portal.accounts.middleware.SecondFactorRequiredMiddleware",
+    "portal.languages.UserLanguageMiddleware",  # after auth: the profile's language wins
     "portal.middleware.TimezoneMiddleware",
     "portal.audit.middleware.AccessLogMiddleware",  # after auth: knows who read or was denied
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -101,6 +102,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "portal.context_processors.shell",
+                "portal.languages.switcher",
                 "portal.notifications.context_processors.notifications",
             ],
         },

@@ -5,7 +5,7 @@ from django.urls import include, path
 from django_otp.admin import OTPAdminSite
 
 from cases.officer import urls as officer_request_urls
-from portal import views
+from portal import languages, views
 from portal.accounts import passkeys
 from portal.accounts import views as account_views
 from portal.notifications import views as notification_views
@@ -19,6 +19,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("healthz/celery", notification_views.celery_health, name="healthz-celery"),
+    path("accounts/language/", languages.language_set, name="language_set"),
     path("accounts/", include("portal.accounts.urls")),
     # Our subclasses answer the four ceremony steps; the library serves its JS catalogue.
     path(

@@ -1,0 +1,71 @@
+"""The viewer's language: profile first, then the switcher's cookie, then the browser."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from django.urls import reverse
+
+from portal.audit.models import AccessEvent
+from tests.factories import verified_client
+
+pytestmark = pytest.mark.django_db
+
+
+def html_lang(response) -> str:
+    body = response.content.decode()
+    start = body.index('<html lang="') + len('<html lang="')
+    return body[start : body.index('"', start)]
+
+
+def test_the_browser_language_is_used_when_nothing_was_chosen():
+    response = Client().get(reverse("accounts:login"), HTTP_ACCEPT_LANGUAGE="de-DE,de;q=0.9")
+    assert html_lang(response) == "de"
+
+
+def test_every_language_of_the_portal_is_offered_in_its_own_name():
+    response = Client().get(reverse("accounts:login"))
+    body = response.content.decode()
+    assert 'data-testid="language-switch"' in body
+    for name in ("English", "Français", "Nederlands", "Deutsch", "Español"):
+        assert name in body
+
+
+def test_the_switcher_remembers_the_choice_in_a_cookie_and_goes_back():
+    client = Client()
+    response = client.post(
+        reverse("language_set"), {"language": "nl", "next": reverse("accounts:login")}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("accounts:login")
+    assert client.cookies[settings.LANGUAGE_COOKIE_NAME].value == "nl"
+    page = client.get(reverse("accounts:login"), HTTP_ACCEPT_LANGUAGE="de")
+    assert html_lang(page) == "nl"  # the choice beats the browser
+
+
+def test_the_switcher_never_sends_anyone_to_another_site():
+    response = Client().post(
+        reverse("language_set"), {"language": "fr", "next": "https://evil.example.com/"}
+    )
+    assert response["Location"] == "/"
+
+
+def test_an_unknown_language_changes_nothing():
+    client = Client()
+    client.post(reverse("language_set"), {"language": "xx", "next": "/"})
+    assert settings.LANGUAGE_COOKIE_NAME not in client.cookies
+
+
+def test_a_signed_in_officer_keeps_the_language_on_any_computer(officer_a):
+    client = verified_client(officer_a.user)
+    client.post(reverse("language_set"), {"language": "es", "next": "/"})
+    officer_a.user.refresh_from_db()
+    assert officer_a.user.language == "es"
+    assert AccessEvent.objects.filter(
+        actor=officer_a.user, action="update", details__language="es"
+    ).exists()
+
+    elsewhere = verified_client(officer_a.user)  # another browser: no cookie
+    page = elsewhere.get(reverse("officer:requests"), HTTP_ACCEPT_LANGUAGE="de")
+    assert html_lang(page) == "es"
