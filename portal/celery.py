@@ -13,3 +13,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 app = Celery("liaison")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# Workers serve their own counters (CyberTipline submissions) when asked to (portal.metrics).
+from portal.worker_metrics import celery_signals_connect  # noqa: E402 - after the app
+
+celery_signals_connect()

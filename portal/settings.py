@@ -67,6 +67,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "portal.metrics.RequestMetricsMiddleware",  # first: times the whole stack, by view
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "portal.middleware.RequestIdMiddleware",
@@ -231,8 +232,31 @@ STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 # Largest legal-process document or case attachment accepted (bytes).
 LIAISON_UPLOAD_MAX_BYTES = env.int("LIAISON_UPLOAD_MAX_BYTES", default=25 * 1024 * 1024)
+# Evidence, legal process and productions go to the default storage: MEDIA_ROOT on the local
+# disk (never under STATIC_ROOT or any web root, and no MEDIA_URL: files are served only by
+# the audited views), or an S3-compatible bucket when LIAISON_S3_BUCKET is set (django-storages;
+# credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or the pod's role).
+LIAISON_S3_BUCKET = env.str("LIAISON_S3_BUCKET", default="")
+if LIAISON_S3_BUCKET:
+    _default_storage: dict = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": LIAISON_S3_BUCKET,
+            "endpoint_url": env.str("LIAISON_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("LIAISON_S3_REGION", default="") or None,
+            "location": env.str("LIAISON_S3_PREFIX", default=""),
+            "default_acl": None,  # the bucket's policy: private
+            "querystring_auth": True,  # never a public URL
+            "file_overwrite": False,  # content-addressed names; never replace a stored file
+            "object_parameters": {"ServerSideEncryption": "AES256"}
+            if env.bool("LIAISON_S3_SSE", default=True)
+            else {},
+        },
+    }
+else:
+    _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _default_storage,
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -244,6 +268,7 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = not PRODUCTION
 if not PRODUCTION:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise expects it to exist
+    MEDIA_ROOT.mkdir(parents=True, exist_ok=True)  # /readyz checks the evidence store is there
 
 # --- E-mail ---------------------------------------------------------------------------------
 if env.str("EMAIL_URL", default=""):
@@ -402,12 +427,77 @@ LIAISON_AUDIT_CHECKPOINT_KEY = env.str("LIAISON_AUDIT_CHECKPOINT_KEY", default="
 # Queue the sealer when a transaction that wrote events commits (beat seals the rest).
 LIAISON_AUDIT_SEAL_ON_COMMIT = env.bool("LIAISON_AUDIT_SEAL_ON_COMMIT", default=True)
 
+# --- Health and metrics (portal/health.py, portal/metrics.py, docs/operations.md) ----------
+# /readyz fails when the reminder sweep's heartbeat is older than this (beat or workers down).
+LIAISON_READY_SWEEP_MAX_AGE_SECONDS = env.int("LIAISON_READY_SWEEP_MAX_AGE_SECONDS", default=300)
+LIAISON_READY_TIMEOUT_SECONDS = env.float("LIAISON_READY_TIMEOUT_SECONDS", default=2.0)
+# /metrics: a bearer token for the scraper, and/or the networks it scrapes from directly.
+LIAISON_METRICS_TOKEN = env.str("LIAISON_METRICS_TOKEN", default="")
+LIAISON_METRICS_NETWORKS = env.list(
+    "LIAISON_METRICS_NETWORKS", default=[] if PRODUCTION else ["127.0.0.1/32", "::1/128"]
+)
+LIAISON_METRICS_AT_RISK_HOURS = env.int("LIAISON_METRICS_AT_RISK_HOURS", default=24)
+LIAISON_METRICS_STATE_CACHE_SECONDS = env.int("LIAISON_METRICS_STATE_CACHE_SECONDS", default=15)
+
+# --- NCMEC CyberTipline (reports/cybertip, docs/decisions/0020-cybertipline-reports.md) ------
+# Which NCMEC server reports go to: "local" (the project's test server at
+# LIAISON_CYBERTIP_URL), "test" (NCMEC's exttest) or "production". Production is refused
+# unless LIAISON_ENV=production AND LIAISON_CYBERTIP_ALLOW_PRODUCTION is on, so no demo or
+# test install can ever reach NCMEC's production server.
+LIAISON_CYBERTIP_ENVIRONMENT = env.str("LIAISON_CYBERTIP_ENVIRONMENT", default="local")
+LIAISON_CYBERTIP_ALLOW_PRODUCTION = env.bool("LIAISON_CYBERTIP_ALLOW_PRODUCTION", default=False)
+LIAISON_CYBERTIP_URL = env.str("LIAISON_CYBERTIP_URL", default="http://127.0.0.1:8102/ispws")
+LIAISON_CYBERTIP_USERNAME = env.str("LIAISON_CYBERTIP_USERNAME", default="liaison-demo")
+LIAISON_CYBERTIP_PASSWORD = env.str("LIAISON_CYBERTIP_PASSWORD", default="liaison-demo")
+LIAISON_CYBERTIP_TIMEOUT_SECONDS = env.float("LIAISON_CYBERTIP_TIMEOUT_SECONDS", default=30.0)
+# The schema reports are validated against; drop NCMEC's live /xsd here to follow a revision.
+LIAISON_CYBERTIP_XSD = Path(
+    env.str(
+        "LIAISON_CYBERTIP_XSD",
+        default=str(BASE_DIR / "reports" / "cybertip" / "schema" / "cyber_tipline.xsd"),
+    )
+)
+# The reporter (required e-mail, 2258A(h)(1) receipt goes to it) and an optional contact.
+LIAISON_CYBERTIP_REPORTER = {
+    "first_name": env.str("LIAISON_CYBERTIP_REPORTER_FIRST_NAME", default=""),
+    "last_name": env.str("LIAISON_CYBERTIP_REPORTER_LAST_NAME", default=""),
+    "email": env.str(
+        "LIAISON_CYBERTIP_REPORTER_EMAIL",
+        default="" if PRODUCTION else "child-safety@provider.example.com",
+    ),
+    "phone": env.str("LIAISON_CYBERTIP_REPORTER_PHONE", default=""),
+}
+LIAISON_CYBERTIP_CONTACT = {
+    "first_name": env.str("LIAISON_CYBERTIP_CONTACT_FIRST_NAME", default=""),
+    "last_name": env.str("LIAISON_CYBERTIP_CONTACT_LAST_NAME", default=""),
+    "email": env.str("LIAISON_CYBERTIP_CONTACT_EMAIL", default=""),
+    "phone": env.str("LIAISON_CYBERTIP_CONTACT_PHONE", default=""),
+}
+LIAISON_CYBERTIP_PLATFORM = env.str("LIAISON_CYBERTIP_PLATFORM", default="Example Platform")
+# Teams whose child-safety cases the submitter (a system actor) may work.
+LIAISON_CYBERTIP_TEAMS = env.list("LIAISON_CYBERTIP_TEAMS", default=["default", "child-safety"])
+
 # --- Logging: never secrets or personal data; request ids tie lines to access events -------
+# LOG_FORMAT=json: one JSON object a line (portal/logs.py), the production default.
+LOG_FORMAT = env.str("LOG_FORMAT", default="json" if PRODUCTION else "plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "portal.logs.ContextFilter"}},
+    "formatters": {
+        "plain": {
+            "()": "portal.logs.PlainFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        },
+        "json": {"()": "portal.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+            "filters": ["context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"pgserver": {"level": "WARNING"}},
 }

@@ -5,7 +5,7 @@ from django.urls import include, path
 from django_otp.admin import OTPAdminSite
 
 from cases.officer import urls as officer_request_urls
-from portal import languages, views
+from portal import health, languages, metrics, views
 from portal.accounts import passkeys
 from portal.accounts import views as account_views
 from portal.notifications import views as notification_views
@@ -17,7 +17,9 @@ admin.site.site_header = "Liaison administration"
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("healthz", views.healthz, name="healthz"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     path("healthz/celery", notification_views.celery_health, name="healthz-celery"),
     path("accounts/language/", languages.language_set, name="language_set"),
     path("accounts/", include("portal.accounts.urls")),

@@ -1,8 +1,6 @@
-"""Shell views: the landing page and the health check."""
+"""Shell views: the landing page (the health checks are in ``portal.health``)."""
 
-from django.contrib.auth.decorators import login_not_required
-from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 
@@ -18,11 +16,3 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect(reverse("accounts:security"))
     except NoReverseMatch:  # pragma: no cover - accounts URLs always exist
         return render(request, "portal/home.html")
-
-
-@login_not_required
-def healthz(request: HttpRequest) -> JsonResponse:
-    """Liveness for load balancers: the database answers."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
