@@ -22,6 +22,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transac
 from django.http import HttpRequest
 from django.utils import timezone
 
+from portal.audit.clean import log_details, log_text
 from portal.audit.context import request_audit_current
 from portal.audit.models import AccessEvent, Action
 from portal.net import client_ip
@@ -114,18 +115,23 @@ def access_event_record(
     event = AccessEvent(
         at=timezone.now(),
         actor=actor,
-        actor_label=actor_label[:150],
+        # log_text/log_details: request input may hold NUL, which PostgreSQL cannot store
+        actor_label=log_text(actor_label, 150),
         actor_roles=roles[:200],
-        actor_agency=agency[:200],
+        actor_agency=log_text(agency, 200),
         ip=_address(request),
-        user_agent=request.META.get("HTTP_USER_AGENT", "")[:300] if request is not None else "",
-        request_id=(getattr(request, "request_id", "") or "")[:64] if request is not None else "",
+        user_agent=log_text(request.META.get("HTTP_USER_AGENT", ""), 300)
+        if request is not None
+        else "",
+        request_id=log_text(getattr(request, "request_id", "") or "", 64)
+        if request is not None
+        else "",
         action=action[:32],
-        object_type=object_type[:64],
-        object_id=str(object_id)[:64],
-        case_reference=case_reference[:32],
+        object_type=log_text(object_type, 64),
+        object_id=log_text(object_id, 64),
+        case_reference=log_text(case_reference, 32),
         outcome=outcome,
-        details=details or {},
+        details=log_details(details or {}),
     )
     _event_insert(event)
     if state is not None:
