@@ -1,16 +1,10 @@
 """Reads of the cases domain, every one taking the user; the ONE gate for cases.
 
-``cases_visible_to(user, action)`` is the whole access rule for cases; every other read
-starts from it and ``case_get_for_user`` is how a view fetches one case. A case that does
-not exist and one the user may not see both raise ``CaseNotFound`` (a 404), so a
-reference reveals nothing. Who sees what (STYLE.md personas):
-- responders and legal: request cases (``LR-``) of their teams;
-- child-safety analysts: child-safety cases (``CS-``) of their teams;
-- supervisors and auditors: every case of their teams;
-- officers (verified, agency active): requests of their own agency, nothing else;
-- anyone else (admins as such, other teams): nothing.
-Actions narrow it: ``work`` (assign, notes, transitions) drops auditors and officers,
-``supervise`` (team change, deadline override) keeps supervisors only.
+``cases_visible_to(user, action)`` turns the access rule (``cases.policy.case_visibility``:
+who sees which case for which action) into a queryset; every other read starts from it
+and ``case_get_for_user`` is how a view fetches one case. A case that does not exist and
+one the user may not see both raise ``CaseNotFound`` (a 404), so a reference reveals
+nothing.
 """
 
 from __future__ import annotations
@@ -24,34 +18,26 @@ from typing import Any, ParamSpec, TypeVar
 
 from django.contrib.postgres.search import SearchQuery
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
 from cases.errors import CaseNotFound
 from cases.models import (
     OPEN_STATUSES,
-    Approval,
     Case,
-    CaseType,
     Deadline,
     DeadlineStatus,
     Target,
     TimelineEvent,
 )
+from cases.policy import CaseAction, assignable_roles, case_visibility
 from cases.targets import target_guess_kind, target_normalise
-from portal.accounts.models import Agency, Officer, User
-from portal.accounts.roles import Role, user_roles
+from portal.accounts.models import User
 from portal.audit.services import Outcome, access_event_record
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-
-class CaseAction(StrEnum):
-    VIEW = "view"
-    WORK = "work"
-    SUPERVISE = "supervise"
 
 
 class QueueTab(StrEnum):
@@ -64,73 +50,11 @@ class QueueTab(StrEnum):
 
 
 DUE_SOON = timedelta(hours=48)
-# Roles whose view of cases goes through their teams.
-TEAM_ROLES = frozenset(
-    {Role.SUPERVISOR, Role.AUDITOR, Role.RESPONDER, Role.LEGAL, Role.CHILD_SAFETY}
-)
-
-
-def user_team_ids(user: Any) -> list[int]:
-    """The user's team ids, read once per user object (a request) and cached on it."""
-    cached = getattr(user, "_liaison_team_ids", None)
-    if cached is None:
-        cached = sorted(user.teams.values_list("pk", flat=True)) if user.pk else []
-        user._liaison_team_ids = cached
-    return cached
-
-
-def _officer_agency_id(user: Any) -> int | None:
-    """The agency of a verified officer of an active agency, read once per user object."""
-    if hasattr(user, "_liaison_officer_agency_id"):
-        return user._liaison_officer_agency_id
-    user._liaison_officer_agency_id = _officer_agency_lookup(user)
-    return user._liaison_officer_agency_id
-
-
-def _officer_agency_lookup(user: Any) -> int | None:
-    if User.officer.is_cached(user):  # loaded with the user (an API token's one query)
-        officer = getattr(user, "officer", None)
-    else:
-        officer = Officer.objects.filter(user=user).select_related("agency").first()
-    if officer is None:
-        return None
-    if officer.status != Officer.Status.VERIFIED:
-        return None
-    if officer.agency.status != Agency.Status.ACTIVE:
-        return None
-    return officer.agency_id
-
-
-def _visibility(user: Any, action: CaseAction) -> Q | None:
-    """The rows ``user`` may act on with ``action``, as one Q; None: nothing at all."""
-    roles = user_roles(user)
-    if not roles:
-        return None
-    teams = user_team_ids(user) if roles & TEAM_ROLES else []  # an officer has no teams
-    parts: list[Q] = []
-    if teams and Role.SUPERVISOR in roles:
-        parts.append(Q(team_id__in=teams))
-    if teams and Role.AUDITOR in roles and action == CaseAction.VIEW:
-        parts.append(Q(team_id__in=teams))
-    if teams and roles & {Role.RESPONDER, Role.LEGAL} and action != CaseAction.SUPERVISE:
-        parts.append(Q(team_id__in=teams, case_type=CaseType.REQUEST))
-    if teams and Role.CHILD_SAFETY in roles and action != CaseAction.SUPERVISE:
-        parts.append(Q(team_id__in=teams, case_type=CaseType.CHILD_SAFETY))
-    if Role.OFFICER in roles and action == CaseAction.VIEW:
-        agency_id = _officer_agency_id(user)
-        if agency_id is not None:
-            parts.append(Q(agency_id=agency_id, case_type=CaseType.REQUEST))
-    if not parts:
-        return None
-    combined = parts[0]
-    for part in parts[1:]:
-        combined |= part
-    return combined
 
 
 def cases_visible_to(user: Any, action: CaseAction = CaseAction.VIEW) -> QuerySet[Case]:
     """Every case ``user`` may act on with ``action``; the one access rule for cases."""
-    condition = _visibility(user, action)
+    condition = case_visibility(user, action)
     if condition is None:
         return Case.objects.none()
     return Case.objects.filter(condition)
@@ -423,22 +347,15 @@ def case_timeline(case: Case, *, public_only: bool = False) -> QuerySet[Timeline
     return queryset.order_by("at", "pk")
 
 
-def case_approvals(case: Case, purpose: str = Approval.Purpose.EMERGENCY_DISCLOSURE) -> list:
-    """Who has approved an emergency disclosure so far."""
-    return list(case.approvals.filter(purpose=purpose).select_related("approver").order_by("at"))
-
-
 def assignable_users(case: Case) -> QuerySet:
-    """Members of the case's team who could work it (the assignee picker)."""
-    from portal.accounts.models import User
-
-    roles = [Role.SUPERVISOR]
-    if case.case_type == CaseType.CHILD_SAFETY:
-        roles.append(Role.CHILD_SAFETY)
-    else:
-        roles += [Role.RESPONDER, Role.LEGAL]
+    """Members of the case's team who could work it (the assignee picker; the rule is
+    ``policy.assignable_roles``, and ``case_assign`` re-checks it through the gate)."""
     return (
-        User.objects.filter(teams=case.team_id, is_active=True, groups__name__in=roles)
+        User.objects.filter(
+            teams=case.team_id,
+            is_active=True,
+            groups__name__in=sorted(assignable_roles(case.case_type)),
+        )
         .distinct()
         .order_by("username")
     )

@@ -145,7 +145,10 @@ TRANSITIONS: tuple[Transition, ...] = (
         CASE_STAFF,
         reason_required=True,
     ),
-    Transition(S.NEEDS_INFO, S.TRIAGE, gettext_lazy("Information received"), CASE_STAFF),
+    # Officers take it by answering the question in the conversation (cases.conversation).
+    Transition(
+        S.NEEDS_INFO, S.TRIAGE, gettext_lazy("Information received"), CASE_STAFF | {Role.OFFICER}
+    ),
     Transition(S.TRIAGE, S.LEGAL_REVIEW, gettext_lazy("Send to legal review"), CASE_STAFF),
     Transition(
         S.TRIAGE,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypedDict
 
@@ -17,20 +18,34 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class NavItem:
+    """One entry of the navigation; it shows when its URL exists and ``allowed(user)``."""
+
     label: StrOrPromise  # lazy: translated when the page renders, in the viewer's language
     url_name: str
-    capability: Capability
+    allowed: Callable[[Any], bool]
+    order: int
 
 
-# One list; an entry shows when its URL exists and the user holds its capability.
+def _capability(capability: Capability) -> Callable[[Any], bool]:
+    return lambda user: has_capability(user, capability)
+
+
+# The platform's own entries; a domain app adds its entries with ``nav_item_register``
+# from its AppConfig.ready (the platform knows no domain).
 NAVIGATION = [
-    NavItem(_("Queue"), "cases:queue", Capability.WORK_CASES),
-    NavItem(_("New intake"), "cases:intake", Capability.INTAKE),
-    NavItem(_("My requests"), "officer:requests", Capability.SUBMIT_REQUESTS),
-    NavItem(_("Officers"), "officers:list", Capability.MANAGE_OFFICERS),
-    NavItem(_("Access log"), "audit:events", Capability.READ_AUDIT_LOG),
-    NavItem(_("Administration"), "admin:index", Capability.ADMINISTER),
+    NavItem(_("My requests"), "officer:requests", _capability(Capability.SUBMIT_REQUESTS), 30),
+    NavItem(_("Officers"), "officers:list", _capability(Capability.MANAGE_OFFICERS), 40),
+    NavItem(_("Access log"), "audit:events", _capability(Capability.READ_AUDIT_LOG), 50),
+    NavItem(_("Administration"), "admin:index", _capability(Capability.ADMINISTER), 60),
 ]
+
+
+def nav_item_register(item: NavItem) -> None:
+    """Add an entry (once per URL name), kept in ``order``."""
+    if any(existing.url_name == item.url_name for existing in NAVIGATION):
+        return
+    NAVIGATION.append(item)
+    NAVIGATION.sort(key=lambda entry: entry.order)
 
 
 class _ShownItem(TypedDict):
@@ -44,7 +59,7 @@ def shell(request: HttpRequest) -> dict[str, Any]:
     items: list[_ShownItem] = []
     if user is not None and user.is_authenticated and user.is_verified():
         for item in NAVIGATION:
-            if not has_capability(user, item.capability):
+            if not item.allowed(user):
                 continue
             try:
                 url = reverse(item.url_name)

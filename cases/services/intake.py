@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from cases import policy
 from cases.models import (
     Case,
     CaseType,
@@ -171,22 +172,14 @@ def _targets_parse(
 
 
 def _intake_permission(actor: Any, case_type: str) -> Officer | None:
-    """Staff intake needs the intake capability (child-safety incidents: the analysts and
-    supervisors); an officer submits for their own verified agency. Returns the officer."""
-    if case_type == CaseType.CHILD_SAFETY:
-        if has_capability(actor, Capability.INTAKE_CHILD_SAFETY):
-            return None
-        raise PermissionDenied(_("You may not record child-safety incidents."))
-    if has_capability(actor, Capability.INTAKE):
+    """Staff intake needs the policy's intake capability for the case type; an officer in
+    good standing submits requests for their own agency. Returns the officer."""
+    if policy.may_intake(actor, case_type):
         return None
-    if has_capability(actor, Capability.SUBMIT_REQUESTS):
-        officer = Officer.objects.filter(user=actor).select_related("agency").first()
-        if (
-            officer is not None
-            and officer.status == Officer.Status.VERIFIED
-            and officer.agency.status == Agency.Status.ACTIVE
-        ):
-            return officer
+    if case_type == CaseType.CHILD_SAFETY:
+        raise PermissionDenied(_("You may not record child-safety incidents."))
+    if has_capability(actor, Capability.SUBMIT_REQUESTS) and policy.officer_agency_id(actor):
+        return Officer.objects.select_related("agency").get(user=actor)
     raise PermissionDenied(_("You may not record legal process."))
 
 

@@ -23,24 +23,14 @@ from cases.models import (
     PreservationStatus,
     TimelineKind,
 )
+from cases.policy import gate_action
 from cases.rules import MAX_PRESERVATION_EXTENSIONS, PRESERVATION_KINDS
 from cases.selectors import CaseAction, case_check, denials_logged
 from cases.services.deadlines import case_deadlines_recompute
 from cases.services.timeline import timeline_event_add
-from portal.accounts.roles import STAFF_ROLES, Role, user_roles
 from portal.audit.services import access_event_record
 
 IN_FORCE = (PreservationStatus.ACTIVE, PreservationStatus.EXTENDED)
-
-
-def _extend_gate(actor: Any) -> CaseAction:
-    """Who may extend: staff who work the case, and an officer of the requesting agency,
-    whose extension *is* the renewed request 18 USC 2703(f)(2) speaks of (officers see only
-    their own agency's requests, so the view gate is the agency check)."""
-    roles = user_roles(actor)
-    if Role.OFFICER in roles and not roles & STAFF_ROLES:
-        return CaseAction.VIEW
-    return CaseAction.WORK
 
 
 @denials_logged
@@ -57,7 +47,7 @@ def preservation_extend(
     days; the other kinds need new process instead. The new expiry comes from the rules.
     """
     with transaction.atomic():
-        case = case_check(actor, preservation.case_id, _extend_gate(actor), request=request)
+        case = case_check(actor, preservation.case_id, gate_action(actor), request=request)
         process = preservation.process
         allowed = MAX_PRESERVATION_EXTENSIONS.get(process.kind, 0)
         before = preservation.expires_at

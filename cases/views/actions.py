@@ -34,6 +34,7 @@ from cases.forms import (
     errors_to_form,
 )
 from cases.models import Case, CaseType, Preservation
+from cases.policy import CaseCapability
 from cases.selectors import (
     CaseAction,
     assignable_users,
@@ -53,7 +54,6 @@ from cases.services import (
 from cases.views.case import can, case_page
 from cases.views.common import staff_required
 from cases.workflow import case_transition, transition_get
-from portal.accounts.roles import Capability
 from portal.audit.access import audited
 from portal.audit.models import Action
 
@@ -96,7 +96,7 @@ def _run(
 
 def _action_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """The decorators every action endpoint carries, outermost first."""
-    view = staff_required(Capability.WORK_CASES)(view)
+    view = staff_required(CaseCapability.WORK_CASES)(view)
     view = audited(Action.UPDATE, object_type="cases.case")(view)
     return require_POST(view)
 

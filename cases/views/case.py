@@ -32,6 +32,7 @@ from cases.forms import (
     UserNoticeForm,
 )
 from cases.models import Case, CaseType, DeadlineStatus, PreservationStatus
+from cases.policy import CaseCapability
 from cases.rules import MAX_PRESERVATION_EXTENSIONS
 from cases.selectors import (
     CaseAction,
@@ -48,7 +49,7 @@ from cases.workflow import (
     transition_blocked,
     transitions_available,
 )
-from portal.accounts.roles import ROLE_LABELS, Capability, Role
+from portal.accounts.roles import ROLE_LABELS, Role
 from portal.audit.access import audited
 from portal.audit.models import Action
 from portal.audit.services import access_event_record
@@ -242,7 +243,7 @@ def case_page(
 
 @require_GET
 @audited(Action.VIEW, object_type="cases.case")
-@staff_required(Capability.WORK_CASES)
+@staff_required(CaseCapability.WORK_CASES)
 def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
     case = case_get_for_user(request.user, reference, request=request)
     return case_page(request, case)

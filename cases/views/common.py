@@ -1,4 +1,4 @@
-"""What every case view shares: the role check for staff pages."""
+"""What every case view shares: the capability check for staff pages."""
 
 from __future__ import annotations
 
@@ -8,17 +8,23 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 
-from portal.accounts.roles import Capability, has_capability
+from cases.policy import CaseCapability, may
 
 
-def staff_required(capability: Capability) -> Callable:
+def staff_required(capability: CaseCapability) -> Callable:
     """Pages of the staff UI answer 404 to anyone without ``capability`` (officers, staff
     without a case role): like a forbidden case, the page does not exist for them."""
+    return staff_allowed(lambda user: may(user, capability))
+
+
+def staff_allowed(allowed: Callable[[Any], bool]) -> Callable:
+    """``staff_required`` for a policy question other than one capability (e.g.
+    ``policy.may_intake``: may record a case of any type)."""
 
     def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not has_capability(request.user, capability):
+            if not allowed(request.user):
                 raise Http404
             return view(request, *args, **kwargs)
 

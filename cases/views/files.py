@@ -12,9 +12,9 @@ from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404, HttpRequest
 from django.views.decorators.http import require_GET
 
+from cases.policy import CaseCapability
 from cases.selectors import case_get_for_user
 from cases.views.common import staff_required
-from portal.accounts.roles import Capability
 from portal.audit.access import audited
 from portal.audit.models import Action
 from portal.audit.services import access_event_record
@@ -43,7 +43,7 @@ def _response(stored: FieldFile, name: str, content_type: str) -> FileResponse:
 
 @audited(Action.DOWNLOAD, object_type="cases.legalprocess")
 @require_GET
-@staff_required(Capability.WORK_CASES)
+@staff_required(CaseCapability.WORK_CASES)
 def process_document(request: HttpRequest, reference: str, pk: int) -> FileResponse:
     case = case_get_for_user(request.user, reference, request=request)
     process = case.processes.filter(pk=pk).first()
@@ -62,7 +62,7 @@ def process_document(request: HttpRequest, reference: str, pk: int) -> FileRespo
 
 @audited(Action.DOWNLOAD, object_type="cases.attachment")
 @require_GET
-@staff_required(Capability.WORK_CASES)
+@staff_required(CaseCapability.WORK_CASES)
 def attachment_download(request: HttpRequest, reference: str, pk: int) -> FileResponse:
     case = case_get_for_user(request.user, reference, request=request)
     attachment = case.attachments.filter(pk=pk).first()

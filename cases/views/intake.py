@@ -11,15 +11,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from cases.forms import IntakeForm, errors_to_form
+from cases.policy import CaseCapability
 from cases.services import case_intake
 from cases.views.common import staff_required
-from portal.accounts.roles import Capability
 from portal.audit.access import audit_exempt
 
 
 @audit_exempt("the intake form shows no existing case data; case_intake logs the new case")
 @require_http_methods(["GET", "POST"])
-@staff_required(Capability.INTAKE)
+@staff_required(CaseCapability.INTAKE)
 def intake(request: HttpRequest) -> HttpResponse:
     """Create a case with ``case_intake``; its field errors come back next to the fields."""
     form = IntakeForm(request.POST or None, request.FILES or None)

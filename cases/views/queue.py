@@ -21,10 +21,10 @@ from django.views.decorators.http import require_GET
 
 from cases.forms import QueueFilterForm
 from cases.models import Case, LegalProcess
+from cases.policy import CaseCapability, may_intake
 from cases.selectors import QueueTab, case_queue, case_search
 from cases.views.common import staff_required
 from portal.accounts.models import Agency, Team
-from portal.accounts.roles import Capability, has_capability
 from portal.audit.access import audited
 from portal.audit.models import Action
 from portal.audit.services import access_list_record
@@ -97,7 +97,7 @@ def _cases(user: Any, tab: QueueTab, form: QueueFilterForm, now: Any) -> QuerySe
 
 @require_GET
 @audited(Action.LIST, object_type="cases.case")
-@staff_required(Capability.WORK_CASES)
+@staff_required(CaseCapability.WORK_CASES)
 def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The work list. One access event names the cases shown (and the search, if any)."""
     try:
@@ -158,6 +158,6 @@ def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
             "filtered": bool(filters),
             "page": page,
             "now": now,
-            "can_intake": has_capability(user, Capability.INTAKE),
+            "can_intake": may_intake(user),
         },
     )

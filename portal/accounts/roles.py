@@ -1,7 +1,9 @@
-"""Roles and what each may do: the one permission matrix of the portal.
+"""The platform's roles and its own capabilities.
 
-Roles are Django groups. Object-level rules (which case a user may see) live with each
-domain's gate; this module answers "may a user with these roles do this kind of thing".
+Roles are Django groups. This module answers "may a user with these roles do this kind of
+platform thing" (read the access log, manage officers, submit requests, administer). The
+domain's rules (who works which case type, intake, deadline overrides, officer standing
+for cases) live in the domain's policy module, ``cases/policy.py`` (ADR 0020).
 """
 
 from __future__ import annotations
@@ -44,27 +46,19 @@ STAFF_ROLES = frozenset(
 
 
 class Capability(StrEnum):
-    """Coarse abilities; each maps to the roles that hold it in ``CAPABILITIES``."""
+    """The platform's own coarse abilities; each maps to the roles holding it in
+    ``CAPABILITIES``. A domain declares its capabilities itself (the cases domain in
+    ``cases/policy.py``)."""
 
-    WORK_CASES = "work_cases"  # see the case queue, open cases of one's teams
-    INTAKE = "intake"  # record process that arrived by e-mail or fax
-    INTAKE_CHILD_SAFETY = "intake_child_safety"  # record a child-safety incident
     READ_AUDIT_LOG = "read_audit_log"
     MANAGE_OFFICERS = "manage_officers"  # verify, suspend officers and agencies
-    OVERRIDE_DEADLINES = "override_deadlines"
     SUBMIT_REQUESTS = "submit_requests"  # the officer portal and API
     ADMINISTER = "administer"  # the Django admin, lockout release
 
 
 CAPABILITIES: dict[Capability, frozenset[Role]] = {
-    Capability.WORK_CASES: frozenset(
-        {Role.RESPONDER, Role.LEGAL, Role.CHILD_SAFETY, Role.SUPERVISOR, Role.AUDITOR}
-    ),
-    Capability.INTAKE: frozenset({Role.RESPONDER, Role.LEGAL, Role.SUPERVISOR}),
-    Capability.INTAKE_CHILD_SAFETY: frozenset({Role.CHILD_SAFETY, Role.SUPERVISOR}),
     Capability.READ_AUDIT_LOG: frozenset({Role.AUDITOR, Role.SUPERVISOR}),
     Capability.MANAGE_OFFICERS: frozenset({Role.SUPERVISOR, Role.ADMIN}),
-    Capability.OVERRIDE_DEADLINES: frozenset({Role.SUPERVISOR}),
     Capability.SUBMIT_REQUESTS: frozenset({Role.OFFICER}),
     Capability.ADMINISTER: frozenset({Role.ADMIN}),
 }
