@@ -64,6 +64,9 @@ INSTALLED_APPS = [
     "portal.notifications",
     "portal.officers",
     "cases",
+    "cases.conversation",
+    "reports.cybertip",
+    "reports.disclosures",
 ]
 
 MIDDLEWARE = [

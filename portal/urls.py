@@ -58,4 +58,5 @@ urlpatterns = [
         include((officer_request_urls.urlpatterns + officer_portal_urls.urlpatterns, "officer")),
     ),
     path("officers/", include("portal.officers.urls")),
+    path("", include("cases.conversation.urls")),  # a request's messages, on all three surfaces
 ]

@@ -43,7 +43,7 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     (S.EMERGENCY_REVIEW, S.REJECTED): STAFF,
     (S.EMERGENCY_REVIEW, S.TRIAGE): STAFF,
     (S.TRIAGE, S.NEEDS_INFO): STAFF,
-    (S.NEEDS_INFO, S.TRIAGE): STAFF,
+    (S.NEEDS_INFO, S.TRIAGE): STAFF | {"officer_a"},  # by answering in the conversation
     (S.TRIAGE, S.LEGAL_REVIEW): STAFF,
     (S.TRIAGE, S.REJECTED): DECIDERS,
     (S.LEGAL_REVIEW, S.APPROVED): DECIDERS,

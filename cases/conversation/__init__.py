@@ -1,0 +1,1 @@
+"""Messages on a request: one thread per request between the agency and the provider."""
