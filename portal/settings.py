@@ -65,8 +65,6 @@ INSTALLED_APPS = [
     "portal.officers",
     "cases",
     "cases.conversation",
-    "reports.cybertip",
-    "reports.disclosures",
 ]
 
 MIDDLEWARE = [
