@@ -48,6 +48,7 @@ urlpatterns = [
     path("admin/login/", account_views.admin_login_view),  # sign-in goes through lockout
     path("admin/", admin.site.urls),
     path("cases/", include("cases.urls")),
+    path("cybertip/", include("reports.cybertip.urls")),
     path("audit/", include("portal.audit.urls")),
     path("notifications/", include("portal.notifications.urls")),
     path("api/v1/", include("portal.api.urls")),

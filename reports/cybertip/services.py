@@ -1,0 +1,533 @@
+"""Writes of CyberTipline reports: keyword-only, typed, atomic, each with its audit event.
+
+Who may: child-safety analysts and supervisors who work the case (``cybertip_case_check``:
+the cases gate with ``work``, the case a child-safety one, and one of those two roles). The
+submitter system actor holds the child-safety role. A missing case and a forbidden one
+both raise ``CaseNotFound`` (404).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from cases.errors import CaseNotFound
+from cases.models import Case, CaseType, TimelineKind
+from cases.selectors import CaseAction, case_check, denials_logged
+from cases.services.timeline import timeline_event_add
+from portal.accounts.models import User
+from portal.accounts.roles import Role, user_roles
+from portal.audit.services import access_event_record
+from reports.cybertip import validation as v
+from reports.cybertip.models import (
+    CyberTipReport,
+    FileRelevance,
+    InternetDetail,
+    PersonRole,
+    ReportFile,
+    ReportPerson,
+    ReportStatus,
+)
+
+# The roles that work CyberTipline reports (issue 13: child safety and supervisors only).
+CYBERTIP_ROLES = frozenset({Role.CHILD_SAFETY, Role.SUPERVISOR})
+ACTION_FILE_VIEW = "cybertip_file_view"
+ACTION_EXIF_VIEW = "cybertip_exif_view"
+FILE_FOLDER = "cybertip/files"
+
+
+class ConcurrentChange(ValidationError):
+    """Someone else moved the report first (compare-and-set lost)."""
+
+
+def cybertip_case_check(
+    actor: User, case_id: int, *, request: HttpRequest | None = None, lock: bool = False
+) -> Case:
+    """The gate of every write (and of the report pages): 404 unless the actor may work
+    this child-safety case as a child-safety analyst or supervisor."""
+    if not user_roles(actor) & CYBERTIP_ROLES:
+        raise CaseNotFound(
+            denial={
+                "user": actor,
+                "request": request,
+                "action": CaseAction.WORK,
+                "case_id": case_id,
+            }
+        )
+    case = case_check(actor, case_id, CaseAction.WORK, request=request, lock=lock)
+    if case.case_type != CaseType.CHILD_SAFETY:
+        raise CaseNotFound(
+            denial={
+                "user": actor,
+                "request": request,
+                "action": CaseAction.WORK,
+                "case_id": case_id,
+            }
+        )
+    return case
+
+
+@dataclass
+class PersonInput:
+    role: str = PersonRole.REPORTED
+    first_name: str = ""
+    last_name: str = ""
+    emails: list[str] = field(default_factory=list)
+    phones: list[str] = field(default_factory=list)
+    age: int | None = None
+    date_of_birth: date | None = None
+    esp_identifier: str = ""
+    esp_service: str = ""
+    screen_name: str = ""
+    display_names: list[str] = field(default_factory=list)
+    profile_urls: list[str] = field(default_factory=list)
+    ip_events: list[dict[str, Any]] = field(default_factory=list)
+    device_ids: list[dict[str, Any]] = field(default_factory=list)
+    account_temporarily_disabled: bool = False
+    account_permanently_disabled: bool = False
+    disabled_at: datetime | None = None
+    additional_info: str = ""
+
+
+@dataclass
+class DetailInput:
+    kind: str
+    urls: list[str] = field(default_factory=list)
+    third_party_hosted: bool | None = None
+    email_addresses: list[str] = field(default_factory=list)
+    name: str = ""
+    chat_client: str = ""
+    chat_room_name: str = ""
+    game_name: str = ""
+    console: str = ""
+    phone_number: str = ""
+    latitude: float | None = None
+    longitude: float | None = None
+    location_name: str = ""
+    p2p_client: str = ""
+    file_names: str = ""
+    content: str = ""
+    additional_info: str = ""
+
+
+@dataclass
+class ReportInput:
+    """Everything a person types about a report; files are added separately."""
+
+    incident_type: str
+    incident_at: datetime
+    incident_time_zone: str = "UTC"
+    incident_time_description: str = ""
+    platform: str = ""
+    annotations: list[str] = field(default_factory=list)
+    escalate_text: str = ""
+    le_agency_name: str = ""
+    le_case_number: str = ""
+    le_officer_first_name: str = ""
+    le_officer_last_name: str = ""
+    le_officer_email: str = ""
+    le_officer_phone: str = ""
+    le_reported_to: bool | None = None
+    le_served_domestic: bool | None = None
+    le_served_international: bool | None = None
+    le_flea_country: str = ""
+    additional_info: str = ""
+    prior_report_ids: list[int] = field(default_factory=list)
+    persons: list[PersonInput] = field(default_factory=list)
+    details: list[DetailInput] = field(default_factory=list)
+
+
+REPORT_FIELDS = tuple(
+    name for name in ReportInput.__dataclass_fields__ if name not in ("persons", "details")
+)
+
+
+def _input_check(data: ReportInput, now: datetime) -> None:
+    problems = v.Problems()
+    values = asdict(data)
+    v.report_fields_check(problems, values, now)
+    for index, person in enumerate(values["persons"]):
+        if person["role"] not in PersonRole.values:
+            problems.add(f"persons.{index}.role", _("Reported user, intended recipient or victim."))
+        v.person_check(problems, f"persons.{index}", person, now)
+    for index, detail in enumerate(values["details"]):
+        v.detail_check(problems, f"details.{index}", detail)
+    v.cross_check(
+        problems,
+        details=values["details"],
+        persons=values["persons"],
+        prior_report_ids=data.prior_report_ids,
+    )
+    problems.raise_if_any()
+
+
+def _reported_key(data: ReportInput) -> str:
+    for person in data.persons:
+        if person.role == PersonRole.REPORTED and person.esp_identifier:
+            return person.esp_identifier.strip()
+    return ""
+
+
+def _children_write(report: CyberTipReport, data: ReportInput) -> None:
+    report.persons.all().delete()
+    report.internet_details.all().delete()
+    ReportPerson.objects.bulk_create(
+        ReportPerson(report=report, position=i, **asdict(p)) for i, p in enumerate(data.persons)
+    )
+    InternetDetail.objects.bulk_create(
+        InternetDetail(report=report, position=i, **asdict(d)) for i, d in enumerate(data.details)
+    )
+
+
+@denials_logged
+def report_draft_create(
+    *, case: Case, actor: User, data: ReportInput, request: HttpRequest | None = None
+) -> CyberTipReport:
+    """Start a report from a child-safety case. One open draft per reported user: if that
+    user already has one, its facts win and the caller should add to it instead
+    (``cybertip_draft_for_user``)."""
+    now = timezone.now()
+    _input_check(data, now)
+    with transaction.atomic():
+        case = cybertip_case_check(actor, case.pk, request=request)
+        report = CyberTipReport(
+            case=case,
+            created_by=actor,
+            reported_user_key=_reported_key(data),
+            **{name: getattr(data, name) for name in REPORT_FIELDS},
+        )
+        report.platform = report.platform or settings.LIAISON_CYBERTIP_PLATFORM
+        report.full_clean(exclude=["case", "created_by"])
+        try:
+            with transaction.atomic():
+                report.save()
+        except IntegrityError as exc:
+            raise ValidationError(
+                {"persons": _("This user already has an open draft report; add to it.")}
+            ) from exc
+        _children_write(report, data)
+        timeline_event_add(
+            case=case,
+            kind=TimelineKind.NOTE,
+            actor=actor,
+            message=gettext_noop("CyberTipline report drafted (%(type)s)."),
+            params={"type": report.incident_type},
+        )
+        access_event_record(
+            action="cybertip_draft",
+            request=request,
+            actor=actor,
+            obj=report,
+            case_reference=case.reference,
+            details={
+                "incident_type": report.incident_type,
+                "follow_up": bool(data.prior_report_ids),
+            },
+        )
+    return report
+
+
+@denials_logged
+def report_draft_update(
+    *, report: CyberTipReport, actor: User, data: ReportInput, request: HttpRequest | None = None
+) -> CyberTipReport:
+    """Replace the draft's facts (fields, persons, internet details). Only a draft changes."""
+    now = timezone.now()
+    _input_check(data, now)
+    with transaction.atomic():
+        case = cybertip_case_check(actor, report.case_id, request=request)
+        report = CyberTipReport.objects.select_for_update().get(pk=report.pk)
+        if report.status != ReportStatus.DRAFT:
+            raise ValidationError(_("Only a draft report can be changed."))
+        before = {name: _jsonable(getattr(report, name)) for name in REPORT_FIELDS}
+        for name in REPORT_FIELDS:
+            setattr(report, name, getattr(data, name))
+        report.reported_user_key = _reported_key(data)
+        report.full_clean(exclude=["case", "created_by"])
+        report.save()
+        _children_write(report, data)
+        changed = [n for n in REPORT_FIELDS if before[n] != _jsonable(getattr(report, n))]
+        access_event_record(
+            action="cybertip_update",
+            request=request,
+            actor=actor,
+            obj=report,
+            case_reference=case.reference,
+            details={"fields": changed, "persons": len(data.persons), "details": len(data.details)},
+        )
+    return report
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date | datetime) else value
+
+
+@dataclass
+class FileInput:
+    """A file to report: its bytes and what the platform knows about it."""
+
+    name: str
+    content: bytes
+    content_type: str = ""
+    uploaded_to_esp_at: datetime | None = None
+    uploader_ip: str | None = None
+    location_of_file: str = ""
+    publicly_available: bool | None = None
+    relevance: str = FileRelevance.REPORTED
+    annotations: list[str] = field(default_factory=list)
+    industry_classification: str = ""
+    pdq: str = ""
+    additional_info: str = ""
+
+
+@denials_logged
+def report_file_add(
+    *, report: CyberTipReport, actor: User, upload: FileInput, request: HttpRequest | None = None
+) -> ReportFile:
+    """Attach a file (content or supplemental, e.g. a chat log as CSV) to a draft. Stored
+    under its SHA-256; the same file twice on one report is refused."""
+    problems = v.Problems()
+    v.file_check(problems, "file", asdict(upload))
+    if not upload.content:
+        problems.add("file.content", _("The file is empty."))
+    if upload.relevance not in FileRelevance.values:
+        problems.add("file.relevance", _("Reported or supplemental."))
+    if upload.uploader_ip:
+        v.ip_events_check(
+            problems, "file.uploader_ip", [{"ip": upload.uploader_ip}], timezone.now()
+        )
+    if upload.pdq and len(upload.pdq) != 64:
+        problems.add("file.pdq", _("A PDQ hash is 64 hexadecimal characters."))
+    problems.raise_if_any()
+    sha256 = hashlib.sha256(upload.content).hexdigest()
+    md5 = hashlib.md5(upload.content, usedforsecurity=False).hexdigest()
+    with transaction.atomic():
+        case = cybertip_case_check(actor, report.case_id, request=request)
+        report = CyberTipReport.objects.select_for_update().get(pk=report.pk)
+        if report.status != ReportStatus.DRAFT:
+            raise ValidationError(_("Files can be added to a draft report only."))
+        if report.files.filter(sha256=sha256).exists():
+            raise ValidationError({"file": _("This file is already part of the report.")})
+        path = f"{FILE_FOLDER}/{sha256[:2]}/{sha256}"
+        if not default_storage.exists(path):
+            path = default_storage.save(path, ContentFile(upload.content))
+        row = ReportFile.objects.create(
+            report=report,
+            file=path,
+            original_name=upload.name[:255],
+            content_type=upload.content_type[:100],
+            size=len(upload.content),
+            md5=md5,
+            sha256=sha256,
+            pdq=upload.pdq.lower(),
+            uploaded_to_esp_at=upload.uploaded_to_esp_at,
+            uploader_ip=upload.uploader_ip or None,
+            location_of_file=upload.location_of_file,
+            publicly_available=upload.publicly_available,
+            relevance=upload.relevance,
+            annotations=sorted(set(upload.annotations)),
+            industry_classification=upload.industry_classification,
+            additional_info=upload.additional_info,
+            added_by=actor,
+        )
+        access_event_record(
+            action="cybertip_file_add",
+            request=request,
+            actor=actor,
+            obj=row,
+            case_reference=case.reference,
+            details={"sha256": sha256, "size": row.size, "relevance": row.relevance},
+        )
+    return row
+
+
+@denials_logged
+def report_file_classify(
+    *,
+    file: ReportFile,
+    actor: User,
+    annotations: Sequence[str],
+    industry_classification: str,
+    publicly_available: bool | None = None,
+    request: HttpRequest | None = None,
+) -> ReportFile:
+    """A reviewer's judgement of one file: annotations and industry classification."""
+    problems = v.Problems()
+    v.file_check(
+        problems,
+        "file",
+        {"annotations": list(annotations), "industry_classification": industry_classification},
+    )
+    problems.raise_if_any()
+    with transaction.atomic():
+        case = cybertip_case_check(actor, file.report.case_id, request=request)
+        file = ReportFile.objects.select_for_update().select_related("report").get(pk=file.pk)
+        if file.report.status != ReportStatus.DRAFT:
+            raise ValidationError(_("The report was submitted; its files no longer change."))
+        before = {"annotations": file.annotations, "classification": file.industry_classification}
+        file.annotations = sorted(set(annotations))
+        file.industry_classification = industry_classification
+        file.publicly_available = publicly_available
+        file.save(update_fields=["annotations", "industry_classification", "publicly_available"])
+        access_event_record(
+            action="cybertip_file_classify",
+            request=request,
+            actor=actor,
+            obj=file,
+            case_reference=case.reference,
+            details={
+                "before": before,
+                "after": {
+                    "annotations": file.annotations,
+                    "classification": industry_classification,
+                },
+            },
+        )
+    return file
+
+
+@denials_logged
+def report_file_view_record(
+    *, file: ReportFile, actor: User, exif: bool = False, request: HttpRequest | None = None
+) -> None:
+    """Record that a named person looked at this exact file (or its EXIF data).
+
+    This event is what makes ``fileViewedByEsp`` true (United States v. Wilson, 9th Cir.
+    2021): a file nobody viewed goes to NCMEC as not viewed, so police know they need a
+    warrant to open it. System actors never count as viewers.
+    """
+    if getattr(actor, "is_system_actor", False):
+        raise ValidationError(_("Only a person can review a file."))
+    with transaction.atomic():
+        case = cybertip_case_check(actor, file.report.case_id, request=request)
+        access_event_record(
+            action=ACTION_EXIF_VIEW if exif else ACTION_FILE_VIEW,
+            request=request,
+            actor=actor,
+            obj=file,
+            case_reference=case.reference,
+            details={"sha256": file.sha256},
+        )
+
+
+@denials_logged
+def report_submit_request(
+    *, report: CyberTipReport, actor: User, request: HttpRequest | None = None
+) -> CyberTipReport:
+    """Check the draft field by field and against the XSD, then queue it for filing.
+
+    Nothing is sent from here: the Celery task files it as the submitter system actor, so
+    a slow NCMEC never holds a page, and a crash resumes from the recorded steps.
+    """
+    from reports.cybertip.build import report_check
+    from reports.cybertip.tasks import cybertip_submit
+
+    with transaction.atomic():
+        case = cybertip_case_check(actor, report.case_id, request=request)
+        report_check(report)
+        updated = CyberTipReport.objects.filter(pk=report.pk, status=ReportStatus.DRAFT).update(
+            status=ReportStatus.SUBMITTING,
+            queued_at=timezone.now(),
+            queued_by=actor,
+            last_answer="",
+        )
+        if updated != 1:
+            raise ConcurrentChange(_("The report is no longer a draft; reload the page."))
+        timeline_event_add(
+            case=case,
+            kind=TimelineKind.NOTE,
+            actor=actor,
+            message=gettext_noop("CyberTipline report queued for filing with NCMEC."),
+            params={},
+        )
+        access_event_record(
+            action="cybertip_submit",
+            request=request,
+            actor=actor,
+            obj=report,
+            case_reference=case.reference,
+        )
+        report_id = report.pk
+        transaction.on_commit(lambda: cybertip_submit.delay(report_id))
+    report.refresh_from_db()
+    return report
+
+
+@dataclass(frozen=True)
+class DraftForUser:
+    """What ``cybertip_draft_for_user`` did: the draft, and whether it was new."""
+
+    report: CyberTipReport
+    created: bool
+    follow_up_of: tuple[int, ...]
+
+
+def cybertip_draft_for_user(
+    *,
+    case: Case,
+    reported_user_id: str,
+    actor: User,
+    files: Sequence[FileInput] = (),
+    incident_type: str = "Child Pornography (possession, manufacture, and distribution)",
+    incident_at: datetime | None = None,
+    screen_name: str = "",
+    request: HttpRequest | None = None,
+) -> DraftForUser:
+    """One report per reported user: add the incident's files to the user's open draft,
+    or open a draft, citing the user's earlier filed reports (a follow-up) if there are any.
+
+    For callers that detect (a hash match, a user report): files added here were seen by
+    no person, so they go to NCMEC as not viewed until someone reviews them.
+    """
+    key = reported_user_id.strip()
+    if not key:
+        raise ValidationError({"reported_user_id": _("The platform's id of the reported user.")})
+    with transaction.atomic():
+        cybertip_case_check(actor, case.pk, request=request)
+        draft = (
+            CyberTipReport.objects.select_for_update()
+            .filter(reported_user_key=key, status=ReportStatus.DRAFT)
+            .first()
+        )
+        created = False
+        prior: tuple[int, ...] = ()
+        if draft is None:
+            prior = tuple(
+                CyberTipReport.objects.filter(reported_user_key=key, status=ReportStatus.FINISHED)
+                .exclude(ncmec_report_id=None)
+                .order_by("finished_at")
+                .values_list("ncmec_report_id", flat=True)
+            )
+            draft = report_draft_create(
+                case=case,
+                actor=actor,
+                request=request,
+                data=ReportInput(
+                    incident_type=incident_type,
+                    incident_at=incident_at or timezone.now(),
+                    prior_report_ids=list(prior),
+                    persons=[
+                        PersonInput(
+                            role=PersonRole.REPORTED, esp_identifier=key, screen_name=screen_name
+                        )
+                    ],
+                ),
+            )
+            created = True
+        for upload in files:
+            if not draft.files.filter(sha256=hashlib.sha256(upload.content).hexdigest()).exists():
+                report_file_add(report=draft, actor=actor, upload=upload, request=request)
+    return DraftForUser(report=draft, created=created, follow_up_of=prior)
