@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install run test test-smoke lint format check typecheck
+.PHONY: install system-packages run test test-smoke lint format check typecheck
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -13,13 +13,18 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 
 install: $(VENV)/.installed
 
+# The Debian packages the suite needs (chromium for tests/e2e, oathtool, poppler-utils,
+# fonts); installs only what is missing, so it is quick when all is there.
+system-packages:
+	.ci/system-packages
+
 run: install
 	$(PY) -m portal.runner
 
-test: install
+test: install system-packages
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-test-smoke: install
+test-smoke: install system-packages
 	$(PY) -m pytest -m smoke $(PYTEST_ARGS)
 
 lint: install

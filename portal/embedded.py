@@ -8,6 +8,7 @@ one open for as long as the portal runs.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 from pathlib import Path
@@ -32,6 +33,9 @@ def embedded_database(var_dir: Path) -> dict[str, Any]:
     var_dir.mkdir(parents=True, exist_ok=True)
     if _server is None:
         _server = pgserver.get_server(var_dir / "pgdata", cleanup_mode="stop")
+        embedded_holders_prune(_server)
+        # atexit runs last-registered first: this runs just before pgserver's own hook.
+        atexit.register(embedded_holders_prune, _server)
     info = _server.get_postmaster_info()
     socket_dir = str(info.socket_dir)
     with psycopg.connect(
@@ -49,3 +53,21 @@ def embedded_database(var_dir: Path) -> dict[str, Any]:
         "HOST": socket_dir,
         "PORT": "",
     }
+
+
+def embedded_holders_prune(server: Any) -> None:
+    """Forget holders of the embedded server that no longer run.
+
+    pgserver stops the server when the last process holding it exits, and counts holders
+    in ``pgdata/.handle_pids.json``. A holder killed with SIGKILL (an OOM kill, a test
+    killing a worker) never takes itself off that list, and then the server outlives every
+    real holder: ``make test`` and ``make run`` left it running. This reaches into
+    pgserver's private ``_lock`` and ``global_process_id_list``; tests/portal/
+    test_embedded.py fails if an upgrade renames them.
+    """
+    import psutil
+
+    with server._lock:
+        holders = server.global_process_id_list
+        running = [pid for pid in holders.get() if psutil.pid_exists(pid)]
+        holders.put(running)

@@ -215,7 +215,12 @@ def start(
         "beat_schedule": beat_schedule,
         "loglevel": loglevel,
     }
-    env = {**os.environ, CONFIG_ENV: json.dumps(config), "PYTHONUNBUFFERED": "1"}
+    env = {
+        **os.environ,
+        CONFIG_ENV: json.dumps(config),
+        "PYTHONUNBUFFERED": "1",
+        "DATABASE_URL": _server_url(),
+    }
     log_path = log_dir / f"{name}.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
@@ -229,6 +234,16 @@ def start(
     handle = CeleryProcess(kind=kind, process=process, log_path=log_path)
     handle.wait_ready()
     return handle
+
+
+def _server_url() -> str:
+    """The test process's own server, so the subprocess never starts (or holds) the
+    embedded one (tests/databases.py says why); ``_bootstrap`` names the test database."""
+    from django.db import connection
+
+    from tests.databases import database_url
+
+    return database_url(connection.settings_dict)
 
 
 def _bootstrap(kind: str) -> None:

@@ -72,6 +72,13 @@ def officer_b(db):
 # --- Transactional tests all restore the migrations' rows ----------------------------------
 
 
+# Tests whose outcome depends on which database server and broker the run is given: CI
+# runs the whole suite on the embedded defaults, then these again against PostgreSQL at
+# 127.0.0.1 and Redis (``-m server``). Tests using a real worker are marked here; others
+# carry ``@pytest.mark.server`` themselves.
+SERVER_FIXTURES = frozenset({"celery_worker_factory", "celery_broker"})
+
+
 def pytest_collection_modifyitems(items):
     """Give every transactional test ``serialized_rollback``.
 
@@ -85,6 +92,8 @@ def pytest_collection_modifyitems(items):
     for item in items:
         marker = item.get_closest_marker("django_db")
         fixtures = getattr(item, "fixturenames", None)
+        if fixtures is not None and SERVER_FIXTURES & set(fixtures):
+            item.add_marker(pytest.mark.server)
         if marker is not None:
             if marker.kwargs.get("transaction") and not marker.kwargs.get("serialized_rollback"):
                 item.add_marker(

@@ -297,7 +297,13 @@ def test_two_workers_sweeping_at_once_never_send_a_reminder_twice(
     people = [staff("alice"), staff("bob"), staff("carol")]
     for i in range(60):
         due_deadline(people[i % 3], due_at=now + 50 * MINUTE, scheduled_at=now - 15 * MINUTE)
-    small_batches = {**worker_settings, "LIAISON_REMINDER_BATCH_SIZE": 5}
+    # (each worker reserves one message per process, so the first one ready cannot
+    # prefetch all eight sweeps before the second has started polling)
+    small_batches = {
+        **worker_settings,
+        "LIAISON_REMINDER_BATCH_SIZE": 5,
+        "CELERY_WORKER_PREFETCH_MULTIPLIER": 1,
+    }
     # WHEN two workers run eight sweeps at the same time
     one = celery_worker_factory(settings=small_batches, concurrency=2)
     two = celery_worker_factory(settings=small_batches, concurrency=2)

@@ -13,6 +13,9 @@ from portal.audit.models import AccessEvent
 from portal.audit.services import access_event_record
 from portal.prepared import prepared_fetchone
 
+# Prepared statements behave per server connection (a pooler in front turns them off).
+pytestmark = pytest.mark.server
+
 STATEMENT = "SELECT %s::text || '-' || %s::text"
 
 

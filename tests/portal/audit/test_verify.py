@@ -20,6 +20,7 @@ from django.db import connection
 
 from portal.audit.chain import GENESIS, chain_seal, chain_verify
 from portal.audit.models import AccessEvent
+from tests.databases import database_url
 from tests.portal.audit.conftest import as_tampering_superuser, forge_hash, record
 
 ROOT = Path(settings.BASE_DIR)
@@ -166,15 +167,13 @@ def test_rewriting_the_genesis_link_is_found(chain):
     assert chain_verify().first_bad.seq == 1
 
 
+@pytest.mark.server
 @pytest.mark.django_db(transaction=True)
 def test_the_command_exit_status_is_what_a_shell_sees():
     """Run ``manage.py verify_audit_log`` as a separate process on the test database."""
     record(3)
     chain_seal()
-    db = connection.settings_dict
-    host = f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
-    url = f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{host}/{db['NAME']}"
-    env = {**os.environ, "DATABASE_URL": url}
+    env = {**os.environ, "DATABASE_URL": database_url(connection.settings_dict)}
 
     def run() -> subprocess.CompletedProcess:
         return subprocess.run(
