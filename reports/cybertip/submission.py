@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import requests
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -242,6 +243,12 @@ def submission_run(*, report_id: int, session: requests.Session | None = None) -
                 return _fail(report, actor, None, str(stop))
         except _Refused as refused:
             return _fail(report, actor, refused.answer, refused.answer.summary)
+        except ValidationError as invalid:
+            # The stored report no longer passes the checks (e.g. edited data, a new
+            # schema): nothing was sent for it; a person must fix it.
+            fields = "; ".join(f"{k}: {' '.join(m)}" for k, m in invalid.message_dict.items())
+            _remember(report, f"not sent, the report is invalid: {fields}")
+            return _fail(report, actor, None, f"report invalid: {fields}")
     return _fail(report_load(report_id), actor, None, "too many attempts")
 
 

@@ -35,3 +35,18 @@ def cs_case(db):
         received_at=timezone.now() - timedelta(hours=2),
     )
     return case
+
+
+@pytest.fixture
+def ncmec(settings):
+    """The project's NCMEC test server, in-process on a free loopback port."""
+    from reports.cybertip.testserver import NcmecTestServer
+
+    server = NcmecTestServer(username="esp-user", password="esp-secret").start()
+    settings.LIAISON_CYBERTIP_ENVIRONMENT = "local"
+    settings.LIAISON_CYBERTIP_URL = server.base_url
+    settings.LIAISON_CYBERTIP_USERNAME = "esp-user"
+    settings.LIAISON_CYBERTIP_PASSWORD = "esp-secret"
+    settings.LIAISON_CYBERTIP_TIMEOUT_SECONDS = 5
+    yield server
+    server.stop()
