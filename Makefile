@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install system-packages run test test-smoke lint format check typecheck
+.PHONY: install messages makemessages system-packages run test test-smoke lint format check typecheck
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -11,7 +11,17 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PY) -m pip install --quiet -c requirements.lock -e '.[dev]'
 	touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed messages
+
+# The compiled translation catalogues (locale/*/LC_MESSAGES/django.mo) ship in the repository
+# and are rebuilt from the .po sources here, so `make run` serves every language.
+messages: $(VENV)/.installed
+	$(PY) -m django compilemessages -v 0 --ignore='.venv' --ignore='var' --ignore='node_modules'
+
+# After changing user-facing strings: refresh the catalogues, translate, then `make messages`.
+makemessages: install
+	$(PY) manage.py makemessages -l fr -l nl -l de -l es --no-obsolete \
+	  --ignore='.venv/*' --ignore='var/*' --ignore='tests/*' --ignore='bench/*'
 
 # The Debian packages the suite needs (chromium for tests/e2e, oathtool, poppler-utils,
 # fonts); installs only what is missing, so it is quick when all is there.
