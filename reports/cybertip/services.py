@@ -192,6 +192,19 @@ def _children_write(report: CyberTipReport, data: ReportInput) -> None:
     )
 
 
+def _one_draft_per_user(report: CyberTipReport) -> None:
+    """One open draft per reported user (issue 13): a new incident adds to that draft."""
+    if not report.reported_user_key:
+        return
+    others = CyberTipReport.objects.filter(
+        reported_user_key=report.reported_user_key, status=ReportStatus.DRAFT
+    ).exclude(pk=report.pk)
+    if others.exists():
+        raise ValidationError(
+            {"persons": _("This user already has an open draft report; add to it.")}
+        )
+
+
 @denials_logged
 def report_draft_create(
     *, case: Case, actor: User, data: ReportInput, request: HttpRequest | None = None
@@ -210,6 +223,7 @@ def report_draft_create(
             **{name: getattr(data, name) for name in REPORT_FIELDS},
         )
         report.platform = report.platform or settings.LIAISON_CYBERTIP_PLATFORM
+        _one_draft_per_user(report)
         report.full_clean(exclude=["case", "created_by"])
         try:
             with transaction.atomic():
@@ -256,6 +270,7 @@ def report_draft_update(
         for name in REPORT_FIELDS:
             setattr(report, name, getattr(data, name))
         report.reported_user_key = _reported_key(data)
+        _one_draft_per_user(report)
         report.full_clean(exclude=["case", "created_by"])
         report.save()
         _children_write(report, data)
