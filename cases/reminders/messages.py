@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -87,8 +87,12 @@ def reminder_message(
     extensions_left: int | None = None,
     process_label: str = "",
 ) -> Message:
-    """One recipient's message about one step of one deadline."""
-    with timezone.override(user_zone(recipient.user)):
+    """One recipient's message about one step of one deadline, in their zone and language
+    (an officer reads the expiry of their preservation in the language they chose)."""
+    with (
+        timezone.override(user_zone(recipient.user)),
+        translation.override(recipient.user.language or settings.LANGUAGE_CODE),
+    ):
         values = {
             "reference": case.reference,
             "kind": str(deadline.get_kind_display()),

@@ -24,7 +24,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -197,15 +197,22 @@ def agency_reinstate(
 # --- Officers -------------------------------------------------------------------------------
 
 
-def _send(*, to: str, template: str, context: dict) -> None:
+def _send(*, to: str, template: str, context: dict, language: str = "") -> None:
     """Send a plain-text e-mail after the change is committed; a mail outage must not undo it
-    (staff can send a new enrolment link)."""
-    subject = render_to_string(f"officers/email/{template}_subject.txt", context).strip()
-    body = render_to_string(f"officers/email/{template}.txt", context)
+    (staff can send a new enrolment link). Written in ``language`` (the officer's), else in
+    the language of the page being served (the applicant's browser)."""
+    with translation.override(language or translation.get_language()):
+        subject = render_to_string(f"officers/email/{template}_subject.txt", context).strip()
+        body = render_to_string(f"officers/email/{template}.txt", context)
     try:
         send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [to])
     except Exception:  # pragma: no cover - depends on the mail server
         logger.exception("could not send %s e-mail", template)
+
+
+def _page_language() -> str:
+    language = translation.get_language() or ""
+    return language if language in dict(settings.LANGUAGES) else ""
 
 
 def officer_apply(
@@ -251,6 +258,7 @@ def officer_apply(
             first_name=first_name.strip(),
             last_name=last_name.strip(),
             is_active=False,
+            language=_page_language(),  # later e-mails speak the language they applied in
         )
         user.set_unusable_password()
         user.full_clean()
@@ -481,6 +489,7 @@ def officer_enrolment_link_send(
         access_event_record(action="enrolment_link_sent", request=request, actor=actor, obj=officer)
     _send(
         to=officer.user.email,
+        language=officer.user.language,
         template="enrolment_link",
         context={
             "first_name": officer.user.first_name,
