@@ -128,7 +128,7 @@ def seed(count: int) -> tuple[str, int, list[str]]:
 
     from cases.demo import demo_pdf
     from cases.models import ProcessKind, TargetKind
-    from cases.services import case_intake
+    from cases.services import case_intake, intake_input
     from portal.accounts.models import Agency, Officer, User
     from portal.accounts.roles import Role
     from portal.accounts.tokens import api_token_issue
@@ -164,18 +164,20 @@ def seed(count: int) -> tuple[str, int, list[str]]:
         which = 0 if i % 5 else 1  # one in five belongs to the other agency
         case = case_intake(
             actor=officers[which].user,
-            kind=ProcessKind.US_SUBPOENA,
-            country="US",
-            subdivision="US-CA",
-            issuing_authority="Superior Court of Example County",
-            received_at=timezone.now(),
-            agency_case_number=f"BENCH-{i:05d}",
-            data_categories=["subscriber"],
-            targets=[(TargetKind.EMAIL, f"subject{i}@example.com")],
-            document=SimpleUploadedFile(
-                "subpoena.pdf", demo_pdf(f"Bench subpoena {i}"), "application/pdf"
+            data=intake_input(
+                kind=ProcessKind.US_SUBPOENA,
+                country="US",
+                subdivision="US-CA",
+                issuing_authority="Superior Court of Example County",
+                received_at=timezone.now(),
+                agency_case_number=f"BENCH-{i:05d}",
+                data_categories=["subscriber"],
+                targets=[(TargetKind.EMAIL, f"subject{i}@example.com")],
+                document=SimpleUploadedFile(
+                    "subpoena.pdf", demo_pdf(f"Bench subpoena {i}"), "application/pdf"
+                ),
+                received_via="api",
             ),
-            received_via="api",
         )
         references[which].append(case.reference)
     token = api_token_issue(user=officers[0].user, name="bench", scopes=["read"], days=1)

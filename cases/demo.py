@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cases.models import Case, CaseType, ProcessKind, RoutingRule, TargetKind
-from cases.services import case_assign, case_intake, note_add, preservation_extend
+from cases.services import case_assign, case_intake, intake_input, note_add, preservation_extend
 from cases.workflow import case_transition
 from portal.accounts.models import Agency, Officer, Team, User
 
@@ -109,7 +109,9 @@ def demo_cases_create(
     def add(actor: User, summary: str, **values: Any) -> Case:
         values.setdefault("document", _document(summary))
         values.setdefault("issuing_authority", "Circuit Court of Example County")
-        case = case_intake(actor=actor, summary=f"{DEMO_MARK} {summary}", **values)
+        case = case_intake(
+            actor=actor, data=intake_input(summary=f"{DEMO_MARK} {summary}", **values)
+        )
         cases.append(case)
         return case
 

@@ -30,7 +30,7 @@ from cases.models import (
     UserNoticeStatus,
     UserNoticeWithheldReason,
 )
-from cases.services import TargetInput
+from cases.services import IntakeInput, TargetInput, intake_input
 from cases.targets import target_guess_kind
 from portal.accounts.models import Agency, Team, User
 
@@ -299,12 +299,82 @@ def targets_parse(text: str) -> list[TargetInput]:
     return found
 
 
-class IntakeForm(forms.Form):
-    """Legal process that arrived by e-mail, fax or post, typed in by staff."""
+class ProcessFieldsForm(forms.Form):
+    """The fields every intake of legal process shares, staff and officer alike: one
+    definition, one set of labels, one partial template each (cases/partials/intake_*)."""
 
     kind = forms.ChoiceField(
-        label=_("Kind of process"), choices=ProcessKind.choices, widget=QuickSelect
+        label=_("Kind of legal process"), choices=ProcessKind.choices, widget=QuickSelect
     )
+    issuing_authority = forms.CharField(
+        label=_("Issuing court or authority"),
+        required=False,
+        max_length=300,
+        help_text=_("Empty: the agency's name."),
+    )
+    authority_reference = forms.CharField(
+        label=_("Docket or reference"), required=False, max_length=120
+    )
+    return_date = forms.DateField(
+        label=_("Return date"),
+        required=False,
+        widget=DateInput(),
+        help_text=_("As stated on the process; it sets the response deadline."),
+    )
+    targets = forms.CharField(
+        label=_("Targets"),
+        widget=forms.Textarea(attrs={"rows": 5, "class": "mono", "spellcheck": "false"}),
+        help_text=_(
+            "One per line as type:value, e.g. email:someone@example.com, phone:+12025550123, "
+            "username:jdoe, account:10001, ip:192.0.2.7, url:https://example.com/p/1. "
+            "E-mail addresses, +phone numbers, IPs and URLs need no type."
+        ),
+    )
+    ndo = forms.BooleanField(label=_("A non-disclosure order accompanies it"), required=False)
+    ndo_expires_on = forms.DateField(
+        label=_("Non-disclosure order expires on"),
+        required=False,
+        widget=DateInput(),
+        help_text=_("Empty: the order states no end date. A date implies the order."),
+    )
+    emergency = forms.BooleanField(
+        label=_("Emergency: danger of death or serious physical injury"), required=False
+    )
+    emergency_justification = forms.CharField(
+        label=_("Why it is an emergency"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    document = forms.FileField(
+        label=_("Legal process document"),
+        required=False,
+        help_text=_("The signed document, as PDF (a scan as PNG, JPEG or TIFF works too)."),
+        widget=forms.ClearableFileInput(
+            attrs={"accept": ".pdf,application/pdf,image/png,image/jpeg,image/tiff"}
+        ),
+    )
+
+    def process_arguments(self) -> dict[str, Any]:
+        """The shared fields, cleaned, as ``intake_input`` keyword arguments."""
+        data = self.cleaned_data
+        return {
+            "kind": data["kind"],
+            "issuing_authority": data.get("issuing_authority") or "",
+            "authority_reference": data.get("authority_reference") or "",
+            "return_date": data.get("return_date"),
+            "targets": targets_parse(data.get("targets", "")),
+            "ndo": data.get("ndo", False),
+            "ndo_expires_on": data.get("ndo_expires_on"),
+            "emergency": data.get("emergency", False),
+            "emergency_justification": data.get("emergency_justification") or "",
+            "document": data.get("document"),
+        }
+
+
+class IntakeForm(ProcessFieldsForm):
+    """Legal process that arrived by e-mail, fax or post, typed in by staff."""
+
     received_via = forms.ChoiceField(
         label=_("Arrived by"),
         choices=_cap(
@@ -330,56 +400,12 @@ class IntakeForm(forms.Form):
         max_length=6,
         help_text=_("ISO 3166-2, e.g. US-CA (optional)."),
     )
-    return_date = forms.DateField(
-        label=_("Return date"),
-        required=False,
-        widget=DateInput(),
-        help_text=_("As stated on the process; it wins over the default clock."),
-    )
     agency = forms.ModelChoiceField(
         label=_("Agency"),
         required=False,
         queryset=Agency.objects.filter(status=Agency.Status.ACTIVE).order_by("name"),
         empty_label=_("Not a registered agency"),
         widget=QuickSelect,
-    )
-    issuing_authority = forms.CharField(
-        label=_("Issuing court or authority"),
-        required=False,
-        max_length=300,
-        help_text=_("Empty: the agency's name."),
-    )
-    authority_reference = forms.CharField(
-        label=_("Their reference"), required=False, max_length=120, help_text=_("Docket, case no.")
-    )
-    ndo = forms.BooleanField(label=_("Non-disclosure order"), required=False)
-    ndo_expires_on = forms.DateField(
-        label=_("Non-disclosure order expires on"),
-        required=False,
-        widget=DateInput(),
-        help_text=_("Empty: no end date (flagged for legal review)."),
-    )
-    emergency = forms.BooleanField(label=_("Emergency request"), required=False)
-    emergency_justification = forms.CharField(
-        label=_("Emergency justification"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("The danger of death or serious physical injury, as the agency states it."),
-    )
-    targets = forms.CharField(
-        label=_("Targets"),
-        widget=forms.Textarea(attrs={"rows": 5, "class": "mono", "spellcheck": "false"}),
-        help_text=_(
-            "One per line as type:value, e.g. email:someone@example.com, phone:+12025550123, "
-            "username:jdoe, account:10001, ip:192.0.2.7, url:https://example.com/p/1. "
-            "E-mail addresses, +phone numbers, IPs and URLs need no type."
-        ),
-    )
-    document = forms.FileField(
-        label=_("Process document"),
-        required=False,
-        help_text=_("The served document: PDF or image."),
-        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,image/*"}),
     )
     summary = forms.CharField(label=_("Summary"), required=False, max_length=300)
     priority = forms.TypedChoiceField(
@@ -414,31 +440,19 @@ class IntakeForm(forms.Form):
     def extra_fields(self) -> list[forms.BoundField]:
         return [self[name] for name in self.EXTRA]
 
-    def service_arguments(self) -> dict[str, Any]:
-        """The cleaned input as ``case_intake`` keyword arguments."""
+    def intake_data(self) -> IntakeInput:
+        """The cleaned input for ``case_intake`` (defaults and implications are its own)."""
         data = self.cleaned_data
-        agency = data.get("agency")
-        country = (data.get("country") or "").strip() or (agency.country if agency else "")
-        authority = (data.get("issuing_authority") or "").strip() or (agency.name if agency else "")
-        return {
-            "kind": data["kind"],
-            "received_via": data["received_via"],
-            "received_at": data["received_at"],
-            "country": country,
-            "subdivision": data.get("subdivision") or "",
-            "return_date": data.get("return_date"),
-            "agency": agency,
-            "issuing_authority": authority,
-            "authority_reference": data.get("authority_reference") or "",
-            "ndo": data.get("ndo", False),
-            "ndo_expires_on": data.get("ndo_expires_on"),
-            "emergency": data.get("emergency", False),
-            "emergency_justification": data.get("emergency_justification") or "",
-            "targets": targets_parse(data.get("targets", "")),
-            "document": data.get("document"),
-            "summary": data.get("summary") or "",
-            "priority": data.get("priority"),
-            "period_ends_on": data.get("period_ends_on"),
-            "foreign_offence": data.get("foreign_offence", False),
-            "enforcing_state_notified": data.get("enforcing_state_notified", False),
-        }
+        return intake_input(
+            **self.process_arguments(),
+            received_via=data["received_via"],
+            received_at=data["received_at"],
+            country=data.get("country") or "",
+            subdivision=data.get("subdivision") or "",
+            agency=data.get("agency"),
+            summary=data.get("summary") or "",
+            priority=data.get("priority"),
+            period_ends_on=data.get("period_ends_on"),
+            foreign_offence=data.get("foreign_offence", False),
+            enforcing_state_notified=data.get("enforcing_state_notified", False),
+        )

@@ -28,7 +28,7 @@ from cases.api.serializers import DeadlineOutput, UtcDateTimeField, raise_api_er
 from cases.models import DataCategory, ProcessKind, ReceivedVia, TargetKind
 from cases.officer.selectors import OFFICER_KINDS, agency_requests
 from cases.selectors import case_deadlines
-from cases.services import SubmissionKeyReused, TargetInput, case_submit
+from cases.services import SubmissionKeyReused, case_submit, intake_input
 from portal.api.auth import TokenRequest
 from portal.api.pagination import StandardPagination
 from portal.api.views import ApiView
@@ -366,30 +366,29 @@ class RequestsApi(ApiView):
         form = self.SubmitInput(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
-        jurisdiction = data["jurisdiction"].upper()
-        officer = request.user.officer
         try:
             submission = case_submit(
                 actor=request.user,
                 key=key,
                 request=request._request,
-                kind=data["kind"],
-                country=jurisdiction[:2],
-                subdivision=jurisdiction if "-" in jurisdiction else "",
-                issuing_authority=data.get("issuing_authority") or officer.agency.name,
-                authority_reference=data.get("authority_reference", ""),
-                agency_case_number=data.get("agency_case_number", ""),
-                targets=[TargetInput(kind=t["type"], value=t["value"]) for t in data["targets"]],
-                data_categories=data.get("data_categories", []),
-                date_from=data.get("date_from"),
-                date_to=data.get("date_to"),
-                return_date=data.get("return_date"),
-                emergency=data["emergency"],
-                emergency_justification=data.get("emergency_justification", ""),
-                ndo=data["ndo"] or data.get("ndo_expires_on") is not None,
-                ndo_expires_on=data.get("ndo_expires_on"),
-                document=data.get("legal_process"),
-                received_via=ReceivedVia.API,
+                data=intake_input(
+                    kind=data["kind"],
+                    jurisdiction=data["jurisdiction"],
+                    issuing_authority=data.get("issuing_authority") or "",
+                    authority_reference=data.get("authority_reference", ""),
+                    agency_case_number=data.get("agency_case_number", ""),
+                    targets=[(t["type"], t["value"]) for t in data["targets"]],
+                    data_categories=data.get("data_categories", []),
+                    date_from=data.get("date_from"),
+                    date_to=data.get("date_to"),
+                    return_date=data.get("return_date"),
+                    emergency=data["emergency"],
+                    emergency_justification=data.get("emergency_justification", ""),
+                    ndo=data["ndo"],
+                    ndo_expires_on=data.get("ndo_expires_on"),
+                    document=data.get("legal_process"),
+                    received_via=ReceivedVia.API,
+                ),
             )
         except SubmissionKeyReused as error:
             raise IdempotencyKeyReused(messages_of(error)) from error

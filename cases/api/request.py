@@ -243,14 +243,8 @@ class RequestExtendPreservationApi(ApiView):
             raise Conflict(messages_of(error), code="conflict") from error
         except DjangoValidationError as error:
             raise Conflict(messages_of(error)) from error
-        view = PreservationView(hold, _extensions_allowed(hold))
+        view = PreservationView(hold)
         return Response(self.ExtendOutput({"reference": case.reference, "preservation": view}).data)
-
-
-def _extensions_allowed(hold: Any) -> int:
-    from cases.rules import MAX_PRESERVATION_EXTENSIONS
-
-    return MAX_PRESERVATION_EXTENSIONS.get(hold.process.kind, 0)
 
 
 @audited(Action.TRANSITION, object_type="cases.case")

@@ -14,6 +14,7 @@ from typing import Any
 from django.db.models import OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, NullIf
 
+from cases.holds import IN_FORCE, hold_can_extend, hold_extensions_allowed
 from cases.models import (
     Case,
     CaseStatus,
@@ -22,12 +23,10 @@ from cases.models import (
     Deadline,
     LegalProcess,
     Preservation,
-    PreservationStatus,
     ProcessKind,
     Target,
     TimelineEvent,
 )
-from cases.rules import MAX_PRESERVATION_EXTENSIONS
 from cases.selectors import case_deadlines, case_timeline, cases_visible_to
 
 # What an officer may file: every kind of process except the provider's own duties.
@@ -35,7 +34,6 @@ OFFICER_KINDS: tuple[tuple[str, Any], ...] = tuple(
     (value, label) for value, label in ProcessKind.choices if value != ProcessKind.CYBERTIPLINE
 )
 # Holds that still bind the provider.
-IN_FORCE = (PreservationStatus.ACTIVE, PreservationStatus.EXTENDED)
 
 
 def request_rows(queryset: QuerySet[Case]) -> QuerySet[Case]:
@@ -81,14 +79,14 @@ class PreservationView:
     """A hold as the officer sees it, with whether a renewed request can extend it."""
 
     preservation: Preservation
-    extensions_allowed: int
+
+    @property
+    def extensions_allowed(self) -> int:
+        return hold_extensions_allowed(self.preservation)
 
     @property
     def can_extend(self) -> bool:
-        return (
-            self.preservation.status in IN_FORCE
-            and self.preservation.extension_count < self.extensions_allowed
-        )
+        return hold_can_extend(self.preservation)
 
 
 @dataclass(frozen=True)
@@ -120,7 +118,7 @@ def request_view(case: Case) -> RequestView:
     processes = list(case.processes.order_by("received_at", "pk"))
     process = processes[0] if processes else None
     holds = [
-        PreservationView(p, MAX_PRESERVATION_EXTENSIONS.get(p.process.kind, 0))
+        PreservationView(p)
         for p in case.preservations.select_related("process").order_by("starts_at", "pk")
     ]
     return RequestView(

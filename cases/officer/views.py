@@ -86,7 +86,10 @@ def request_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             submission = case_submit(
-                actor=request.user, request=request, **form.service_arguments()
+                actor=request.user,
+                key=form.cleaned_data["submission_key"],
+                data=form.intake_data(),
+                request=request,
             )
         except SubmissionKeyReused:
             form.add_error(None, _("This form was already sent with other values; reload it."))

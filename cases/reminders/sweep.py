@@ -40,20 +40,19 @@ from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import QuerySet, prefetch_related_objects
 from django.utils import timezone
 
+from cases.holds import IN_FORCE, hold_extensions_left
 from cases.models import (
     Case,
     Deadline,
     DeadlineKind,
     DeadlineStatus,
     Preservation,
-    PreservationStatus,
     Reminder,
     ReminderOutcome,
 )
 from cases.reminders.messages import Message, reminder_message
 from cases.reminders.recipients import Audience, Recipient, RecipientCache, reminder_recipients
 from cases.reminders.steps import Phase, Profile, ReminderSettings, Step
-from cases.rules import MAX_PRESERVATION_EXTENSIONS
 from cases.services.preservations import ExpiryOutcome, preservation_expire
 from portal.notifications.models import Delivery
 from portal.notifications.services import Outgoing, heartbeat_record, notifications_send
@@ -65,7 +64,6 @@ ACTOR_LABEL = "task:cases.reminders_sweep"
 # Steps acted on per deadline per claim; a deadline has a handful, this only bounds a bug.
 MAX_STEPS_PER_CLAIM = 32
 TRANSIENT_DATABASE_ERRORS = (OperationalError, InterfaceError)
-IN_FORCE = (PreservationStatus.ACTIVE, PreservationStatus.EXTENDED)
 
 
 def _setting(name: str, default: float) -> float:
@@ -428,8 +426,7 @@ def _extensions_left(deadline: Deadline) -> int | None:
     )
     if preservation is None:
         return 0
-    allowed = MAX_PRESERVATION_EXTENSIONS.get(preservation.process.kind, 0)
-    return max(0, allowed - preservation.extension_count)
+    return hold_extensions_left(preservation)
 
 
 # --- the batch's writes ----------------------------------------------------------------

@@ -9,15 +9,18 @@ from cases.services.cases import (
     case_assign,
     case_team_change,
     note_add,
+    user_notice_applies,
     user_notice_update,
 )
 from cases.services.deadlines import case_deadlines_recompute, deadline_override
-from cases.services.intake import TargetInput, case_intake, process_update, targets_add
+from cases.services.intake import IntakeInput, case_intake, intake_input
 from cases.services.preservations import preservation_extend, preservation_release
+from cases.services.processes import TargetInput, process_update, targets_add
 from cases.services.routing import team_route
 from cases.services.submissions import Submission, SubmissionKeyReused, case_submit
 
 __all__ = [
+    "IntakeInput",
     "Submission",
     "SubmissionKeyReused",
     "TargetInput",
@@ -28,11 +31,13 @@ __all__ = [
     "case_submit",
     "case_team_change",
     "deadline_override",
+    "intake_input",
     "note_add",
     "preservation_extend",
     "preservation_release",
     "process_update",
     "targets_add",
     "team_route",
+    "user_notice_applies",
     "user_notice_update",
 ]

@@ -17,6 +17,7 @@ from cases.errors import ConcurrentUpdate
 from cases.models import (
     Attachment,
     Case,
+    CaseType,
     DeadlineKind,
     DeadlineStatus,
     Note,
@@ -213,6 +214,12 @@ def case_team_change(
     return case
 
 
+def user_notice_applies(case: Case) -> bool:
+    """Notice to the account holder is a duty of law-enforcement requests only: a
+    child-safety incident never notifies the account holder (it could warn an abuser)."""
+    return case.case_type == CaseType.REQUEST
+
+
 @denials_logged
 def user_notice_update(
     *,
@@ -245,6 +252,15 @@ def user_notice_update(
     now = timezone.now()
     with transaction.atomic():
         case = case_check(actor, case.pk, CaseAction.WORK, request=request, lock=True)
+        if not user_notice_applies(case):
+            raise ValidationError(
+                {
+                    "status": _(
+                        "User notice applies to law-enforcement requests only; a child-safety "
+                        "case never notifies the account holder."
+                    )
+                }
+            )
         if status == UserNoticeStatus.SENT:
             today = Clock.from_settings().local_date(now)
             in_force = case.processes.filter(ndo=True).exclude(ndo_expires_on__lt=today)

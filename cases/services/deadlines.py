@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from cases.errors import ConcurrentUpdate
+from cases.holds import IN_FORCE
 from cases.models import (
     Case,
     Deadline,
@@ -21,7 +22,6 @@ from cases.models import (
     DeadlineStatus,
     LegalProcess,
     Preservation,
-    PreservationStatus,
     TimelineKind,
 )
 from cases.reminders.steps import reminder_schedule
@@ -36,8 +36,6 @@ from cases.rules import (
 from cases.selectors import CaseAction, case_check, denials_logged
 from cases.services.timeline import timeline_event_add
 from portal.audit.services import access_event_record
-
-IN_FORCE = (PreservationStatus.ACTIVE, PreservationStatus.EXTENDED)
 
 
 def process_facts(process: LegalProcess, preservation: Preservation | None = None) -> ProcessFacts:

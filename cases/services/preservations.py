@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from cases.errors import ConcurrentUpdate
+from cases.holds import IN_FORCE, hold_can_extend, hold_extensions_allowed, hold_in_force
 from cases.models import (
     DeadlineKind,
     DeadlineStatus,
@@ -24,13 +25,11 @@ from cases.models import (
     TimelineKind,
 )
 from cases.policy import gate_action
-from cases.rules import MAX_PRESERVATION_EXTENSIONS, PRESERVATION_KINDS
+from cases.rules import PRESERVATION_KINDS
 from cases.selectors import CaseAction, case_check, denials_logged
 from cases.services.deadlines import case_deadlines_recompute
 from cases.services.timeline import timeline_event_add
 from portal.audit.services import access_event_record
-
-IN_FORCE = (PreservationStatus.ACTIVE, PreservationStatus.EXTENDED)
 
 
 @denials_logged
@@ -48,13 +47,12 @@ def preservation_extend(
     """
     with transaction.atomic():
         case = case_check(actor, preservation.case_id, gate_action(actor), request=request)
-        process = preservation.process
-        allowed = MAX_PRESERVATION_EXTENSIONS.get(process.kind, 0)
         before = preservation.expires_at
         count = preservation.extension_count
-        if preservation.status not in IN_FORCE:
+        if not hold_in_force(preservation):
             raise ValidationError(_("Only a hold in force can be extended."))
-        if count >= allowed:
+        if not hold_can_extend(preservation):
+            allowed = hold_extensions_allowed(preservation)
             raise ValidationError(
                 _("This hold cannot be extended further (%(allowed)s extension(s) allowed).")
                 % {"allowed": allowed}

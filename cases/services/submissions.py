@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 from typing import Any
 
@@ -21,11 +21,11 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.http import HttpRequest
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.models import Case, SubmissionKey
-from cases.services.intake import TargetInput, case_intake
+from cases.services.intake import IntakeInput, case_intake
+from cases.services.processes import TargetInput
 from portal.audit.services import access_event_record
 
 KEY_MAX_LENGTH = 255
@@ -79,11 +79,12 @@ def submission_fingerprint(values: dict[str, Any]) -> str:
 def case_submit(
     *,
     actor: Any,
+    data: IntakeInput,
     key: str = "",
     request: HttpRequest | None = None,
-    **intake: Any,
 ) -> Submission:
-    """An officer files a request (``case_intake`` arguments); at most once per ``key``.
+    """An officer files a request (``data`` as ``case_intake`` takes it); at most once per
+    ``key``.
 
     Without a key this is plain intake. With one, the key row is inserted first in the
     intake's transaction: a concurrent retry blocks on the unique index until the first
@@ -92,14 +93,13 @@ def case_submit(
     intake stores no key, so a corrected retry may reuse it. The same key with different
     values raises ``SubmissionKeyReused``.
     """
-    intake.setdefault("received_at", timezone.now())
     if not key:
-        return Submission(case=case_intake(actor=actor, request=request, **intake), replayed=False)
+        return Submission(case=case_intake(actor=actor, data=data, request=request), replayed=False)
     problem = submission_key_problem(key)
     if problem:
         raise ValidationError({"idempotency_key": problem})
     fingerprint = submission_fingerprint(
-        {name: value for name, value in intake.items() if name != "received_at"}
+        {f.name: getattr(data, f.name) for f in fields(data) if f.name != "received_at"}
     )
     with transaction.atomic():
         try:
@@ -108,7 +108,7 @@ def case_submit(
         except IntegrityError:
             claim = None  # an earlier attempt with this key committed first
         if claim is not None:
-            case = case_intake(actor=actor, request=request, **intake)
+            case = case_intake(actor=actor, data=data, request=request)
             SubmissionKey.objects.filter(pk=claim.pk).update(case=case)
             return Submission(case=case, replayed=False)
     earlier = SubmissionKey.objects.select_related("case").get(user=actor, key=key)

@@ -33,7 +33,7 @@ from cases.forms import (
     UserNoticeForm,
     errors_to_form,
 )
-from cases.models import Case, CaseType, Preservation
+from cases.models import Case, Preservation
 from cases.policy import CaseCapability
 from cases.selectors import (
     CaseAction,
@@ -211,8 +211,6 @@ def attachment_create(request: HttpRequest, reference: str) -> HttpResponse:
 @_action_view
 def user_notice(request: HttpRequest, reference: str) -> HttpResponse:
     case = case_get_for_user(request.user, reference, action=CaseAction.WORK, request=request)
-    if case.case_type != CaseType.REQUEST:
-        raise Http404
     form = UserNoticeForm(request.POST, prefix="notice")
 
     def call(data: dict[str, Any]) -> None:

@@ -31,9 +31,9 @@ from cases.forms import (
     TransitionForm,
     UserNoticeForm,
 )
-from cases.models import Case, CaseType, DeadlineStatus, PreservationStatus
+from cases.holds import hold_can_extend, hold_in_force
+from cases.models import Case, DeadlineStatus
 from cases.policy import CaseCapability
-from cases.rules import MAX_PRESERVATION_EXTENSIONS
 from cases.selectors import (
     CaseAction,
     assignable_users,
@@ -43,6 +43,7 @@ from cases.selectors import (
     cases_also_requesting,
     cases_visible_to,
 )
+from cases.services import user_notice_applies
 from cases.views.common import staff_required
 from cases.workflow import (
     TRANSITIONS,
@@ -56,7 +57,6 @@ from portal.audit.services import access_event_record
 
 ACCESS_HISTORY_TEMPLATE = "audit/_case_history.html"
 ALSO_SHOWN = 5  # other cases listed per target before "and N more"
-IN_FORCE = (PreservationStatus.ACTIVE, PreservationStatus.EXTENDED)
 DANGER_TARGETS = frozenset({"rejected", "withdrawn"})
 
 
@@ -181,9 +181,8 @@ def case_page(
     preservations = []
     for hold in case.preservations.select_related("process").order_by("expires_at", "pk"):
         extend = release = None
-        if can_work and hold.status in IN_FORCE:
-            allowed = MAX_PRESERVATION_EXTENSIONS.get(hold.process.kind, 0)
-            if hold.extension_count < allowed:
+        if can_work and hold_in_force(hold):
+            if hold_can_extend(hold):
                 extend = bound.get(f"extend:{hold.pk}") or PreservationExtendForm(
                     prefix=f"x{hold.pk}"
                 )
@@ -193,7 +192,7 @@ def case_page(
         preservations.append({"preservation": hold, "extend_form": extend, "release_form": release})
 
     notice_form = None
-    if can_work and case.case_type == CaseType.REQUEST:
+    if can_work and user_notice_applies(case):
         notice_form = bound.get("notice") or UserNoticeForm(
             prefix="notice",
             initial={

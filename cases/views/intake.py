@@ -25,7 +25,7 @@ def intake(request: HttpRequest) -> HttpResponse:
     form = IntakeForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            case = case_intake(actor=request.user, request=request, **form.service_arguments())
+            case = case_intake(actor=request.user, data=form.intake_data(), request=request)
         except PermissionDenied as exc:
             raise Http404 from exc
         except ValidationError as exc:

@@ -22,7 +22,7 @@ from cases.models import (
     Target,
     TargetKind,
 )
-from cases.services import case_intake
+from cases.services import case_intake, intake_input
 from tests.cases.documents import pdf_upload
 from tests.factories import default_team
 
@@ -80,4 +80,4 @@ def intake(actor: Any, **overrides: Any) -> Case:
         "document": pdf_upload(),
     }
     values.update(overrides)
-    return case_intake(actor=actor, **values)
+    return case_intake(actor=actor, data=intake_input(**values))

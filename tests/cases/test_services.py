@@ -161,7 +161,6 @@ def test_responders_do_not_record_child_safety_incidents(responder):
         ({"subdivision": "CA-ON"}, "subdivision"),
         ({"issuing_authority": "  "}, "issuing_authority"),
         ({"received_at": timezone.now() + timedelta(days=1)}, "received_at"),
-        ({"ndo_expires_on": date(2027, 1, 1)}, "ndo_expires_on"),
         ({"emergency": True}, "emergency_justification"),
         ({"kind": K.US_EMERGENCY}, "emergency_justification"),
         ({"targets": []}, "targets"),
@@ -512,3 +511,58 @@ def test_responders_cannot_move_teams(responder, other_team):
     case = CaseFactory()
     with pytest.raises(CaseNotFound):
         case_team_change(case=case, team=other_team, actor=responder, reason="x")
+
+
+# --- rules that were in the adapters (issue 11) ----------------------------------------------
+
+
+def test_staff_intake_with_an_ndo_expiry_records_the_order(responder):
+    """The officer form and the API implied the NDO from its expiry; the staff form did not
+    and the service refused the same facts. The service decides it now, for every channel."""
+    case = intake(responder, ndo_expires_on=date(2027, 1, 1))
+
+    process = case.processes.get()
+    assert process.ndo is True
+    assert process.ndo_expires_on == date(2027, 1, 1)
+    assert case.user_notice_status == UserNoticeStatus.WITHHELD
+
+
+def test_an_issuing_authority_left_empty_is_the_agency(responder, officer_a):
+    case = intake(responder, issuing_authority="", agency=officer_a.agency)
+
+    assert case.processes.get().issuing_authority == "Agency A Police"
+
+
+def test_a_correction_giving_an_ndo_expiry_records_the_order(legal):
+    case = intake(legal)
+    process = case.processes.get()
+
+    process_update(
+        process=process,
+        actor=legal,
+        reason="The order came with the process.",
+        ndo_expires_on=date(2027, 6, 30),
+    )
+
+    process.refresh_from_db()
+    assert (process.ndo, process.ndo_expires_on) == (True, date(2027, 6, 30))
+
+
+def test_user_notice_on_a_child_safety_case_is_refused_by_the_service(child_safety):
+    """Only the views and a template kept notice off child-safety cases; the service
+    recorded a notice as sent. Notice could warn an abuser: the service refuses it."""
+    case = intake(
+        child_safety,
+        case_type=CaseType.CHILD_SAFETY,
+        kind=K.CYBERTIPLINE,
+        document=None,
+        targets=[(TargetKind.ACCOUNT_ID, "100004417")],
+    )
+
+    with pytest.raises(ValidationError) as caught:
+        user_notice_update(case=case, status=UserNoticeStatus.SENT, actor=child_safety)
+
+    assert "status" in caught.value.message_dict
+    case.refresh_from_db()
+    assert case.user_notice_status == UserNoticeStatus.WITHHELD
+    assert case.user_notice_sent_at is None

@@ -1,0 +1,96 @@
+"""Jurisdiction facts the rules and intake share: which states a kind of process may come
+from, and how a jurisdiction is written (ISO 3166-1 country, ISO 3166-2 subdivision).
+
+They sit next to the deadline rules (``cases/rules.py``), which key on the same codes;
+intake checks a process against them (``jurisdiction_errors``), and every adapter splits
+a typed jurisdiction the same way (``jurisdiction_split``).
+"""
+
+from __future__ import annotations
+
+import pycountry
+from django.utils.translation import gettext as _
+
+from cases.models import ProcessKind
+
+K = ProcessKind
+
+# Member states bound by Regulation (EU) 2023/1543 (Denmark does not take part in it).
+EPOC_STATES = frozenset(
+    [
+        "AT",
+        "BE",
+        "BG",
+        "CY",
+        "CZ",
+        "DE",
+        "EE",
+        "ES",
+        "FI",
+        "FR",
+        "GR",
+        "HR",
+        "HU",
+        "IE",
+        "IT",
+        "LT",
+        "LU",
+        "LV",
+        "MT",
+        "NL",
+        "PL",
+        "PT",
+        "RO",
+        "SE",
+        "SI",
+        "SK",
+    ]
+)
+# Where each kind may come from; kinds not listed may come from anywhere (an emergency
+# request under 2702(b)(8) may come from a foreign agency; an MLAT from any treaty partner).
+KIND_COUNTRIES: dict[str, frozenset[str]] = {
+    K.US_SUBPOENA: frozenset({"US"}),
+    K.US_2703D_ORDER: frozenset({"US"}),
+    K.US_SEARCH_WARRANT: frozenset({"US"}),
+    K.US_PRESERVATION: frozenset({"US"}),
+    K.US_PEN_TRAP: frozenset({"US"}),
+    K.US_WIRETAP: frozenset({"US"}),
+    K.US_BACKUP_PRESERVATION: frozenset({"US"}),
+    K.EU_EPOC: EPOC_STATES,
+    K.EU_EPOC_PR: EPOC_STATES,
+    K.UK_OPO: frozenset({"GB"}),
+    K.CA_PRESERVATION_ORDER: frozenset({"CA"}),
+    K.CA_PRESERVATION_DEMAND: frozenset({"CA"}),
+    K.CA_PRODUCTION_ORDER: frozenset({"CA"}),
+    K.AU_IPO: frozenset({"AU"}),
+    K.BR_COURT_ORDER: frozenset({"BR"}),
+    K.BR_RETENTION_DEMAND: frozenset({"BR"}),
+}
+
+
+def jurisdiction_split(jurisdiction: str) -> tuple[str, str]:
+    """``"US-CA"`` -> ``("US", "US-CA")``; ``"de"`` -> ``("DE", "")``: the country and, when
+    given, the subdivision of one typed jurisdiction (the officer form and the API take
+    one field; the staff form two)."""
+    code = (jurisdiction or "").strip().upper()
+    return code.partition("-")[0], code if "-" in code else ""
+
+
+def jurisdiction_errors(kind: str, country: str, subdivision: str) -> dict[str, str]:
+    """Field errors for a jurisdiction that is not ISO 3166 or cannot issue ``kind``."""
+    errors: dict[str, str] = {}
+    # ISO 3166 itself (pycountry's copy of the standard), not a look-alike pattern: a
+    # typo such as "US-CX" must not become a jurisdiction that rules and reports key on.
+    if len(country) != 2 or pycountry.countries.get(alpha_2=country) is None:
+        errors["country"] = _("Give the country as an ISO 3166-1 code, e.g. US, DE, GB.")
+    elif kind in KIND_COUNTRIES and country not in KIND_COUNTRIES[kind]:
+        errors["country"] = _("This kind of process cannot come from %(country)s.") % {
+            "country": country
+        }
+    if subdivision and (
+        subdivision[:3] != f"{country}-" or pycountry.subdivisions.get(code=subdivision) is None
+    ):
+        errors["subdivision"] = _(
+            "Give the subdivision as an ISO 3166-2 code of the country, e.g. US-CA."
+        )
+    return errors
