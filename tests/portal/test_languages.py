@@ -69,3 +69,25 @@ def test_a_signed_in_officer_keeps_the_language_on_any_computer(officer_a):
     elsewhere = verified_client(officer_a.user)  # another browser: no cookie
     page = elsewhere.get(reverse("officer:requests"), HTTP_ACCEPT_LANGUAGE="de")
     assert html_lang(page) == "es"
+
+
+def test_the_api_answers_bad_input_in_the_language_asked_for(officer_a):
+    from django.core.cache import cache
+    from rest_framework.test import APIClient
+
+    from portal.accounts.tokens import api_token_issue
+
+    cache.clear()
+    token = api_token_issue(user=officer_a.user, name="Case system", scopes=["read", "submit"])
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.plaintext}")
+    response = client.post(
+        "/api/v1/requests/", {"kind": "us_subpoena"}, format="multipart", HTTP_ACCEPT_LANGUAGE="nl"
+    )
+    assert response.status_code == 400
+    problem = response.json()
+    assert problem["type"] == "urn:liaison:problem:validation_error"  # machine part unchanged
+    assert problem["title"] == "Ongeldige invoer."
+    assert "ongeldige velden" in problem["detail"]
+    targets = next(e for e in problem["errors"] if e["field"] == "targets")
+    assert targets == {"field": "targets", "message": "Dit veld is vereist.", "code": "required"}
