@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('cases', '0006_remove_messageattachment_message_delete_message_and_more'),
+        ('cases', '0004_reminders'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
