@@ -1,0 +1,256 @@
+"""PAdES signing and validation with pyHanko (docs/decisions, disclosure signing ADR).
+
+- ``signer_load()``: the organisation's key and certificate from settings, a PKCS#12 file
+  or PEM key + certificate + chain; loaded once per process.
+- ``pdf_sign(...)``: PAdES B-B (``/ETSI.CAdES.detached``, SHA-256), B-T when a timestamp
+  authority URL is configured (RFC 3161 signature timestamp), with a visible signature
+  box on the page and at the place the renderer reserved for it.
+- ``pdf_validate(data)``: every signature of a PDF checked against the configured trust
+  roots: intact (hash matches), valid (signature maths), trusted (chains to a root, key
+  usage), coverage (the whole file, no later revision), and the timestamp.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from asn1crypto import pem as asn1_pem  # type: ignore[import-untyped]
+from asn1crypto import x509 as asn1_x509
+from django.conf import settings
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import fields, signers, timestamps
+from pyhanko.sign.general import SigningError
+from pyhanko.stamp import StaticStampStyle
+from pyhanko_certvalidator import ValidationContext
+
+FIELD_NAME = "CustodianSignature"
+
+
+class SigningNotConfigured(RuntimeError):
+    """No usable key and certificate: run ``manage.py disclosure_demo_pki`` or configure
+    ``LIAISON_DISCLOSURE_SIGNING_*``."""
+
+
+@functools.cache
+def _signer_cached(
+    pkcs12: str, passphrase: str, key: str, cert: str, chain: tuple[str, ...]
+) -> signers.SimpleSigner:
+    existing_chain = [c for c in chain if Path(c).exists()]
+    if pkcs12:
+        if not Path(pkcs12).exists():
+            raise SigningNotConfigured(pkcs12)
+        signer = signers.SimpleSigner.load_pkcs12(
+            pkcs12, ca_chain_files=existing_chain, passphrase=passphrase.encode() or None
+        )
+    else:
+        if not (Path(key).exists() and Path(cert).exists()):
+            raise SigningNotConfigured(cert)
+        signer = signers.SimpleSigner.load(
+            key, cert, ca_chain_files=existing_chain, key_passphrase=passphrase.encode() or None
+        )
+    if signer is None:
+        raise SigningNotConfigured("the key or certificate could not be read")
+    return signer
+
+
+def signer_load() -> signers.SimpleSigner:
+    return _signer_cached(
+        settings.LIAISON_DISCLOSURE_SIGNING_PKCS12,
+        settings.LIAISON_DISCLOSURE_SIGNING_PASSPHRASE,
+        settings.LIAISON_DISCLOSURE_SIGNING_KEY,
+        settings.LIAISON_DISCLOSURE_SIGNING_CERT,
+        tuple(settings.LIAISON_DISCLOSURE_SIGNING_CHAIN),
+    )
+
+
+def signer_name() -> str:
+    cert = signer_load().signing_cert
+    if cert is None:
+        raise SigningNotConfigured("no signing certificate")
+    return str(cert.subject.native.get("common_name", cert.subject.human_friendly))
+
+
+def _certificates(path: str) -> list[asn1_x509.Certificate]:
+    data = Path(path).read_bytes()
+    if asn1_pem.detect(data):
+        return [asn1_x509.Certificate.load(der) for _t, _h, der in asn1_pem.unarmor(data, True)]
+    return [asn1_x509.Certificate.load(data)]
+
+
+def trust_roots() -> list[asn1_x509.Certificate]:
+    roots: list[asn1_x509.Certificate] = []
+    for path in settings.LIAISON_DISCLOSURE_TRUST_ROOTS:
+        if Path(path).exists():
+            roots.extend(_certificates(path))
+    return roots
+
+
+def _stamp_style() -> StaticStampStyle:
+    """The widget draws nothing of its own: the signature block under it is part of the
+    page, drawn by WeasyPrint in the document's embedded fonts (a pyHanko text stamp would
+    bring a non-embedded Courier, or HarfBuzz for an embedded font)."""
+    return StaticStampStyle(border_width=0, background=None)
+
+
+@dataclass(frozen=True)
+class SignatureBox:
+    """Where the visible signature goes: 0-based page and PDF user-space box (points)."""
+
+    page: int
+    box: tuple[int, int, int, int]
+
+
+def pdf_sign(
+    data: bytes,
+    *,
+    box: SignatureBox | None,
+    reason: str,
+    location: str,
+    tsa_url: str | None = None,
+) -> bytes:
+    """Sign ``data`` (an unsigned PDF) as the organisation: PAdES B-B, B-T with a TSA."""
+    tsa_url = settings.LIAISON_DISCLOSURE_TSA_URL if tsa_url is None else tsa_url
+    writer = IncrementalPdfFileWriter(io.BytesIO(data))
+    spec = None
+    if box is not None:
+        spec = fields.SigFieldSpec(sig_field_name=FIELD_NAME, on_page=box.page, box=box.box)
+    meta = signers.PdfSignatureMetadata(
+        field_name=FIELD_NAME,
+        md_algorithm="sha256",
+        subfilter=fields.SigSeedSubFilter.PADES,
+        reason=reason,
+        location=location,
+        certify=True,  # a certification signature: no later change is allowed (DocMDP 1)
+        docmdp_permissions=fields.MDPPerm.NO_CHANGES,
+    )
+    timestamper = timestamps.HTTPTimeStamper(tsa_url, timeout=10) if tsa_url else None
+    pdf_signer = signers.PdfSigner(
+        meta,
+        signer=signer_load(),
+        timestamper=timestamper,
+        stamp_style=_stamp_style(),
+        new_field_spec=spec,
+    )
+    out = io.BytesIO()
+    pdf_signer.sign_pdf(writer, output=out)
+    return out.getvalue()
+
+
+@dataclass
+class SignatureReport:
+    """What a signature says, in terms a clerk or an officer can act on."""
+
+    field_name: str
+    intact: bool
+    valid: bool
+    trusted: bool
+    whole_file: bool
+    modified_after: bool
+    signer: str
+    signer_organisation: str
+    signed_at: datetime | None
+    timestamp: datetime | None
+    timestamp_trusted: bool
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.intact and self.valid and self.trusted and self.whole_file
+
+
+@dataclass
+class PdfReport:
+    readable: bool
+    signatures: list[SignatureReport]
+    embedded: dict[str, bytes]
+
+    @property
+    def ok(self) -> bool:
+        return self.readable and bool(self.signatures) and all(s.ok for s in self.signatures)
+
+
+def _embedded_files(reader: PdfFileReader) -> dict[str, bytes]:
+    """The files attached to the document (WeasyPrint writes the manifest.json there)."""
+    found: dict[str, bytes] = {}
+    try:
+        names = reader.root["/Names"]["/EmbeddedFiles"]["/Names"]
+    except KeyError:
+        return found
+    for i in range(0, len(names), 2):
+        spec = names[i + 1].get_object()
+        try:
+            stream = spec["/EF"]["/F"].get_object()
+            found[str(spec.get("/UF", spec.get("/F", names[i])))] = stream.data
+        except KeyError:
+            continue
+    return found
+
+
+def pdf_validate(data: bytes) -> PdfReport:
+    """Check every signature of ``data`` against the trust roots; never raises for bad input."""
+    from pyhanko.pdf_utils.misc import PdfError
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation.errors import SignatureValidationError
+
+    try:
+        reader = PdfFileReader(io.BytesIO(data), strict=False)
+        embedded = reader.embedded_signatures
+    except (PdfError, KeyError, ValueError, TypeError, IndexError, AttributeError):
+        return PdfReport(readable=False, signatures=[], embedded={})
+    roots = trust_roots()
+    reports = []
+    for sig in embedded:
+        context = ValidationContext(trust_roots=roots, allow_fetching=False)
+        ts_context = ValidationContext(trust_roots=roots, allow_fetching=False)
+        try:
+            status = validate_pdf_signature(
+                sig, signer_validation_context=context, ts_validation_context=ts_context
+            )
+        except (SignatureValidationError, SigningError, PdfError, ValueError, KeyError) as exc:
+            reports.append(
+                SignatureReport(
+                    field_name=sig.field_name,
+                    intact=False,
+                    valid=False,
+                    trusted=False,
+                    whole_file=False,
+                    modified_after=True,
+                    signer="",
+                    signer_organisation="",
+                    signed_at=None,
+                    timestamp=None,
+                    timestamp_trusted=False,
+                    problems=[type(exc).__name__],
+                )
+            )
+            continue
+        from pyhanko.sign.validation.status import SignatureCoverageLevel
+
+        subject = status.signing_cert.subject.native
+        ts = status.timestamp_validity
+        whole = status.coverage == SignatureCoverageLevel.ENTIRE_FILE
+        reports.append(
+            SignatureReport(
+                field_name=sig.field_name,
+                intact=bool(status.intact),
+                valid=bool(status.valid),
+                trusted=bool(status.trusted),
+                whole_file=whole,
+                modified_after=not whole,
+                signer=str(subject.get("common_name", "")),
+                signer_organisation=str(subject.get("organization_name", "")),
+                signed_at=status.signer_reported_dt,
+                timestamp=ts.timestamp if ts is not None else None,
+                timestamp_trusted=bool(ts is not None and ts.intact and ts.valid and ts.trusted),
+            )
+        )
+    try:
+        attachments = _embedded_files(reader)
+    except (PdfError, KeyError, ValueError, TypeError, AttributeError):
+        attachments = {}
+    return PdfReport(readable=True, signatures=reports, embedded=attachments)

@@ -1,0 +1,60 @@
+"""Celery task of disclosures: render, sign and pack a released disclosure.
+
+Takes the disclosure's id and calls ``package.package_build``, which is idempotent (a
+finished package is left alone) and resumable (stages with stored output are skipped), so
+a duplicated, retried or re-delivered message (``acks_late``: a worker that died) is
+harmless. A disclosure deleted meanwhile cannot exist (released rows are never deleted);
+a missing package row means the release rolled back, and the task does nothing.
+Queued with ``transaction.on_commit`` by ``disclosure_release``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import shared_task
+from django.db import OperationalError
+
+from reports.disclosures.models import DisclosurePackage
+
+# A timestamp authority or database that is briefly unreachable is worth another try.
+TRANSIENT = (OperationalError, ConnectionError, TimeoutError, OSError)
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=TRANSIENT,
+    retry_backoff=5,
+    retry_backoff_max=120,
+    retry_jitter=True,
+    max_retries=6,
+    soft_time_limit=900,
+    time_limit=960,
+)
+def disclosure_render(self: Any, disclosure_id: int) -> dict[str, Any]:
+    from reports.disclosures.package import package_build, package_failed
+
+    if not DisclosurePackage.objects.filter(pk=disclosure_id).exists():
+        return {"disclosure": disclosure_id, "status": "missing"}
+    try:
+        package, times = package_build(disclosure_id=disclosure_id)
+    except TRANSIENT:
+        raise
+    except Exception as exc:
+        # Not transient (a bad key, a template error): shown on the case page; a person
+        # fixes the cause and renders again. Only the error's kind: no data in the row.
+        package_failed(disclosure_id=disclosure_id, error=type(exc).__name__)
+        raise
+    return {
+        "disclosure": disclosure_id,
+        "status": package.status,
+        "render_s": round(times.render, 3),
+        "sign_s": round(times.sign, 3),
+        "pack_s": round(times.pack, 3),
+    }
+
+
+def render_enqueue(disclosure_id: int) -> None:
+    disclosure_render.delay(disclosure_id)

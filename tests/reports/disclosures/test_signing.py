@@ -1,0 +1,230 @@
+"""The signed PDF: pyHanko's validator and poppler's pdfsig agree it is intact, trusted
+and wholly covered; a flipped byte and an appended revision are caught; B-T carries a
+timestamp of the project's RFC 3161 authority; pages rendered for a person to look at."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+from reports.disclosures import document, signing
+from reports.disclosures.models import DisclosureKind, NotProducedReason, PackageStatus
+from reports.disclosures.package import package_build
+from tests.reports.disclosures.conftest import ARTIFACTS
+from tests.reports.disclosures.helpers import SUBSCRIBER_CSV, built, content
+
+pytestmark = pytest.mark.django_db
+
+
+def pdfsig(data: bytes, tmp_path: Path, nssdir: Path | None = None) -> dict[str, str]:
+    """pdfsig's answer for the first signature, as key -> value (its exit code is 0 even
+    for a bad signature, so the output is what counts)."""
+    path = tmp_path / "checked.pdf"
+    path.write_bytes(data)
+    command = ["pdfsig"]  # our certificates name no OCSP responder: nothing is fetched
+    if nssdir is not None:
+        command += ["-nssdir", f"sql:{nssdir}"]
+    output = subprocess.run(
+        [*command, str(path)], capture_output=True, text=True, check=False
+    ).stdout
+    facts: dict[str, str] = {}
+    for line in output.splitlines():
+        match = re.match(r"\s+- ([^:]+):\s*(.*)$", line)
+        if match:
+            facts[match.group(1).strip()] = match.group(2).strip()
+        elif line.strip().startswith("- ") and "document signed" in line:
+            facts["coverage"] = line.strip()[2:]
+    return facts
+
+
+def nss_trusting(ca: Path, tmp_path: Path) -> Path:
+    """An NSS database trusting the demo root (certutil: libnss3-tools)."""
+    nssdir = tmp_path / "nss"
+    nssdir.mkdir()
+    subprocess.run(["certutil", "-N", "-d", f"sql:{nssdir}", "--empty-password"], check=True)
+    subprocess.run(
+        ["certutil", "-A", "-d", f"sql:{nssdir}", "-n", "demo-root", "-t", "CT,C,C", "-i", str(ca)],
+        check=True,
+    )
+    return nssdir
+
+
+def test_production_validates_with_pyhanko_and_pdfsig(
+    collecting_case, responder, legal, demo_pki, tmp_path
+):
+    _disclosure, package = built(collecting_case, responder, legal)
+    assert package.status == PackageStatus.DONE
+    data = content(package.pdf_file)
+
+    report = signing.pdf_validate(data)
+    assert report.ok
+    (sig,) = report.signatures
+    assert sig.intact and sig.valid and sig.trusted and sig.whole_file
+    assert sig.signer == "Jordan Example, Custodian of Records"
+    assert sig.timestamp is None  # B-B: no TSA configured
+
+    facts = pdfsig(data, tmp_path, nss_trusting(demo_pki / "ca.crt", tmp_path))
+    assert facts["Signature Validation"] == "Signature is Valid."
+    assert facts["coverage"] == "Total document signed"
+    assert facts["Signature Type"] == "ETSI.CAdES.detached"
+    assert facts["Signer Certificate Common Name"] == "Jordan Example, Custodian of Records"
+    assert facts["Certificate Validation"] == "Certificate is Trusted."
+
+
+def test_a_flipped_byte_is_detected(collecting_case, responder, legal, tmp_path):
+    _disclosure, package = built(collecting_case, responder, legal)
+    data = bytearray(content(package.pdf_file))
+    at = data.index(b"Production of records")  # the document's title, inside the signed range
+    data[at] = ord("Q")
+    report = signing.pdf_validate(bytes(data))
+    assert not report.ok
+    assert not report.signatures[0].intact
+    assert pdfsig(bytes(data), tmp_path)["Signature Validation"] != "Signature is Valid."
+
+
+def test_an_appended_revision_is_detected(collecting_case, responder, legal, tmp_path):
+    _disclosure, package = built(collecting_case, responder, legal)
+    writer = IncrementalPdfFileWriter(io.BytesIO(content(package.pdf_file)))
+    writer.root["/Tampered"] = generic.TextStringObject("later change")
+    writer.update_root()
+    out = io.BytesIO()
+    writer.write(out)
+    changed = out.getvalue()
+    report = signing.pdf_validate(changed)
+    assert not report.ok
+    assert report.signatures[0].intact  # the signed bytes are untouched...
+    assert not report.signatures[0].whole_file  # ...but they are no longer the whole file
+    assert pdfsig(changed, tmp_path)["coverage"] != "Total document signed"
+
+
+def test_b_t_with_the_project_timestamp_authority(collecting_case, responder, legal, tsa_url):
+    _disclosure, package = built(collecting_case, responder, legal, tsa_url=tsa_url)
+    report = signing.pdf_validate(content(package.pdf_file))
+    assert report.ok
+    assert report.signatures[0].timestamp is not None
+    assert report.signatures[0].timestamp_trusted
+    assert package.timestamped
+
+
+def test_the_zip_holds_exactly_the_manifest(collecting_case, responder, legal):
+    disclosure, package = built(collecting_case, responder, legal)
+    pdf = content(package.pdf_file)
+    manifest = json.loads(signing.pdf_validate(pdf).embedded[document.MANIFEST_JSON])
+    with zipfile.ZipFile(io.BytesIO(content(package.zip_file))) as archive:
+        names = sorted(archive.namelist())
+        assert names == sorted(
+            [f"{disclosure.reference}.pdf", "files/logins.csv", "files/subscriber.csv"]
+        )
+        assert archive.read(f"{disclosure.reference}.pdf") == pdf
+        import hashlib
+
+        for entry in manifest["files"]:
+            member = archive.read(entry["name"])
+            assert hashlib.sha256(member).hexdigest() == entry["sha256"]
+            assert len(member) == entry["size"]
+    assert {e["name"]: e["records"] for e in manifest["files"]} == {
+        "files/logins.csv": 40,
+        "files/subscriber.csv": 1,
+    }
+    # the PDF's table prints the same hashes
+    text = subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode()
+    for entry in manifest["files"]:
+        assert (
+            entry["sha256"] in text.replace(" ", "").replace("\n", "")
+            or entry["sha256"][:32] in text
+        )
+
+
+def test_a_long_manifest_goes_to_csv_with_its_hash_in_the_pdf(
+    collecting_case, responder, legal, settings
+):
+    settings.LIAISON_DISCLOSURE_MANIFEST_PDF_ROWS = 3
+    files = {
+        f"part-{i:02d}.csv": SUBSCRIBER_CSV + str(i).encode() + b",x,y,z\r\n" for i in range(5)
+    }
+    _disclosure, package = built(collecting_case, responder, legal, files=files)
+    assert package.csv_sha256
+    pdf = content(package.pdf_file)
+    text = subprocess.run(
+        ["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True
+    ).stdout
+    assert package.csv_sha256.encode() in text.replace(b"\n", b"")
+    with zipfile.ZipFile(io.BytesIO(content(package.zip_file))) as archive:
+        import hashlib
+
+        csv_bytes = archive.read("manifest.csv")
+        assert hashlib.sha256(csv_bytes).hexdigest() == package.csv_sha256
+        assert csv_bytes.count(b"\r\n") == 6  # header + 5 rows
+
+
+def test_building_twice_changes_nothing(collecting_case, responder, legal):
+    disclosure, package = built(collecting_case, responder, legal)
+    again, times = package_build(disclosure_id=disclosure.pk)
+    assert (again.pdf_sha256, again.zip_sha256) == (package.pdf_sha256, package.zip_sha256)
+    assert times.render == 0
+
+
+def _render_pages(pdf: bytes, name: str, pages: list[int]) -> list[Path]:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    source = ARTIFACTS / f"{name}.pdf"
+    source.write_bytes(pdf)
+    written = []
+    for page in pages:
+        prefix = ARTIFACTS / f"{name}-page{page}"
+        subprocess.run(
+            [
+                "pdftoppm",
+                "-png",
+                "-r",
+                "100",
+                "-singlefile",
+                "-f",
+                str(page),
+                "-l",
+                str(page),
+                str(source),
+                str(prefix),
+            ],
+            check=True,
+        )
+        written.append(prefix.with_suffix(".png"))
+    return written
+
+
+def test_pages_rendered_for_review(collecting_case, responder, legal, tsa_url):
+    """First page and certificate page of each letter as PNG under test-artifacts/."""
+    _d, production = built(collecting_case, responder, legal, tsa_url=tsa_url)
+    pngs = _render_pages(content(production.pdf_file), "production", [1, production.pdf_pages])
+    _d, no_records = built(
+        collecting_case,
+        responder,
+        legal,
+        kind=DisclosureKind.NO_RECORDS,
+        not_produced_reason=NotProducedReason.NO_DATA,
+    )
+    pngs += _render_pages(content(no_records.pdf_file), "no-records", [1, no_records.pdf_pages])
+    _d, rejection = built(
+        collecting_case,
+        responder,
+        legal,
+        kind=DisclosureKind.REJECTION,
+        explanation="The subpoena names an account identifier that does not exist on our "
+        "service, and asks for stored content, which a subpoena cannot compel "
+        "(18 U.S.C. 2703(a), (b)).",
+    )
+    pngs += _render_pages(content(rejection.pdf_file), "rejection", [1])
+    assert rejection.pdf_pages == 1  # the letter carries its own signature box
+    for png in pngs:
+        assert png.stat().st_size > 10_000  # a page with content, not a blank
+    for package in (production, no_records, rejection):
+        assert signing.pdf_validate(content(package.pdf_file)).ok
