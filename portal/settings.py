@@ -119,9 +119,22 @@ if env.str("DATABASE_URL", default=""):
 elif PRODUCTION:
     raise ImproperlyConfigured("DATABASE_URL is required when LIAISON_ENV=production.")
 else:
-    from portal.embedded import embedded_database
+    from portal.embedded import OWNER_ROLE, embedded_database
 
     DATABASES = {"default": embedded_database(VAR_DIR)}
+# ``migrate`` logs in as the schema owner, the portal as a runtime role that cannot switch
+# the access log's guard off (portal/dbroles.py, docs/security.md). DATABASE_MIGRATE_URL: the
+# owner's login (user, password, host, port; the database is DATABASE_URL's). Unset: the
+# same login as DATABASE_URL, which the deploy check (--database default) refuses.
+LIAISON_DB_EMBEDDED = not env.str("DATABASE_URL", default="")
+LIAISON_DB_MIGRATE: dict = {}
+if env.str("DATABASE_MIGRATE_URL", default=""):
+    _migrate_db = env.db_url("DATABASE_MIGRATE_URL")
+    LIAISON_DB_MIGRATE = {k: _migrate_db[k] for k in ("USER", "PASSWORD", "HOST", "PORT")}
+elif LIAISON_DB_EMBEDDED:
+    LIAISON_DB_MIGRATE = {"USER": OWNER_ROLE}
+# The role migrate grants the runtime rights to; empty: DATABASE_URL's user (or liaison_app).
+LIAISON_DB_RUNTIME_ROLE = env.str("LIAISON_DB_RUNTIME_ROLE", default="")
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=600)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

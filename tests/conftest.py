@@ -15,6 +15,23 @@ def _no_seal_tasks_from_tests(settings):
     settings.LIAISON_AUDIT_SEAL_ON_COMMIT = False
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """On the embedded default the portal connects as ``liaison_app`` (portal.dbroles); the
+    suite connects as the embedded server's superuser instead, which creates the test
+    database, migrates it and plays the tampering superuser. Tests that prove what the
+    runtime role may do act as that role (tests/portal/audit/test_roles.py)."""
+    from django.conf import settings
+    from django.db import connections
+
+    if settings.LIAISON_DB_EMBEDDED:
+        from portal.embedded import SUPERUSER
+
+        connections["default"].close()
+        settings.DATABASES["default"]["USER"] = SUPERUSER
+        settings.LIAISON_DB_MIGRATE = {}
+
+
 def _staff(role: Role, username: str):
     user = UserFactory(username=username, roles=[role])
     default_team().members.add(user)

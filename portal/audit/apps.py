@@ -19,6 +19,9 @@ class AuditConfig(AppConfig):
     def ready(self) -> None:
         checks.register(check_access_log_setup, checks.Tags.security)
         checks.register(check_checkpoint_key, checks.Tags.security, deploy=True)
+        checks.register(
+            check_database_roles, checks.Tags.security, checks.Tags.database, deploy=True
+        )
 
 
 def check_access_log_setup(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
@@ -58,4 +61,29 @@ def check_checkpoint_key(app_configs: Any = None, **kwargs: Any) -> list[checks.
             hint="Set it to a long random secret kept outside the database.",
             id="audit.W001",
         )
+    ]
+
+
+def check_database_roles(
+    app_configs: Any = None, databases: Any = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    """The role the portal runs as must not be able to switch off the log's guard.
+
+    A database check: it runs with ``manage.py check --deploy --database default``, on the
+    live database (docs/security.md), since only the server knows who owns the table.
+    """
+    if not databases or "default" not in databases:
+        return []
+    from portal.dbroles import database_roles_problems
+
+    return [
+        checks.Error(
+            f"Access log (AU-9): {problem}.",
+            hint=(
+                "Run the portal as a role with SELECT and INSERT on the log only, and "
+                "migrate as the schema owner: set DATABASE_MIGRATE_URL (docs/security.md)."
+            ),
+            id="audit.E003",
+        )
+        for problem in database_roles_problems()
     ]

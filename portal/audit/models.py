@@ -94,3 +94,27 @@ class AccessEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action} {self.outcome}"
+
+
+class ChainAnchor(models.Model):
+    """A keyed mark on the chain: HMAC-SHA256 of (position, hash) of the head after a seal.
+
+    The chain's hashes are plain SHA-256 over the rows, so whoever can write the table can
+    recompute them after an edit. An anchor cannot be recomputed without the key, which
+    lives in the portal's environment and never in the database (``portal.audit.anchors``).
+    The sealer writes one per batch, in the sealing transaction; the table is append-only
+    like the log itself (migration 0002).
+    """
+
+    seq = models.BigIntegerField(_("chain position"), primary_key=True)
+    hash = models.CharField(_("hash"), max_length=64)
+    key_id = models.CharField(_("key id"), max_length=16)
+    mac = models.CharField(_("HMAC-SHA256"), max_length=64)
+    at = models.DateTimeField(_("time"))
+
+    class Meta:
+        verbose_name = _("chain anchor")
+        verbose_name_plural = _("chain anchors")
+
+    def __str__(self) -> str:
+        return f"anchor at {self.seq}"

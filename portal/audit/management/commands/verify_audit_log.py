@@ -1,7 +1,8 @@
 """``manage.py verify_audit_log``: prove the access log was not altered.
 
 Exit status 0: the chain is intact; prints the number of sealed events and the head hash.
-Exit status 1: the first bad row is named (altered, removed, inserted or moved), or a
+Exit status 1: the first bad row is named (altered, removed, inserted or moved), the keyed
+anchors do not vouch for the chain (it was re-hashed without the portal's key), or a
 checkpoint given with ``--checkpoint`` no longer matches. Read-only: it seals nothing.
 """
 
@@ -47,11 +48,19 @@ class Command(BaseCommand):
                 f"access log TAMPERED: first bad row {report.first_bad.describe()}",
                 returncode=1,
             )
+        failures = []
         rate = report.count / elapsed if elapsed > 0 else 0.0
-        self.stdout.write(
-            f"access log intact: {report.count} events, head seq {report.head.seq} "
-            f"hash {report.head.hash} ({elapsed:.2f} s, {rate:,.0f} events/s)"
-        )
+        if report.anchor_problem is not None:
+            failures.append(
+                f"{report.anchor_problem} (the chain was re-hashed by someone without the "
+                "portal's key)"
+            )
+        else:
+            self.stdout.write(
+                f"access log intact: {report.count} events, head seq {report.head.seq} "
+                f"hash {report.head.hash}, anchored under the portal's key "
+                f"({elapsed:.2f} s, {rate:,.0f} events/s)"
+            )
         if report.unsealed:
             self.stdout.write(
                 f"{report.unsealed} event(s) not sealed yet, oldest "
@@ -60,7 +69,6 @@ class Command(BaseCommand):
         files = list(checkpoint)
         if all_checkpoints:
             files += sorted(Path(settings.LIAISON_AUDIT_CHECKPOINT_DIR).glob("*.json"))
-        failures = []
         for path in files:
             errors, warnings = checkpoint_check(path)
             for warning in warnings:
