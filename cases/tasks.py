@@ -68,3 +68,14 @@ def reminders_digest(self: Any) -> dict[str, Any]:
         "failed": result.failed,
         "skipped": result.skipped,
     }
+
+
+@shared_task(bind=True, acks_late=True, soft_time_limit=240, time_limit=300, **_RETRY)
+def deadlines_missed_mark(self: Any) -> dict[str, Any]:
+    """Every five minutes: record as missed the deadlines that were met after their due
+    time (``cases.services.missed``). Takes no id and changes a row only while it is still
+    met, so a lost, repeated or concurrent run changes nothing twice; open deadlines are
+    left to the reminder sweep's escalation."""
+    from cases.services.missed import deadlines_missed_mark as mark
+
+    return {"missed": mark()}

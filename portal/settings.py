@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "cases.conversation",
     "reports.cybertip",
     "reports.disclosures",
+    "reports.transparency",
 ]
 
 MIDDLEWARE = [
@@ -241,6 +242,10 @@ LIAISON_BUSINESS_HOLIDAYS = env.list("LIAISON_BUSINESS_HOLIDAYS", default=[])
 LIAISON_REMINDER_STEPS: dict[str, dict] = env.json("LIAISON_REMINDER_STEPS", default={})
 # The morning digest of due and overdue deadlines goes out from this hour, business time.
 LIAISON_DIGEST_HOUR = env.int("LIAISON_DIGEST_HOUR", default=7)
+# Transparency reports (docs/transparency.md): counts below this are shown as a band
+# ("0-249"; 0 = exact), countries with fewer requests than this are folded into "other".
+LIAISON_TRANSPARENCY_BAND_BELOW = env.int("LIAISON_TRANSPARENCY_BAND_BELOW", default=0)
+LIAISON_TRANSPARENCY_OTHER_BELOW = env.int("LIAISON_TRANSPARENCY_OTHER_BELOW", default=0)
 
 # --- Static and uploaded files -------------------------------------------------------------
 STATIC_URL = "/static/"
@@ -341,6 +346,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "portal.audit.tasks.audit_checkpoint_write",
         "schedule": crontab(minute=5, hour=0),
         "options": {"expires": 6 * 3600},
+    },
+    # Deadlines met after their due time are recorded as missed (cases/services/missed.py);
+    # open ones past due stay open for the reminder sweep to escalate.
+    "deadlines-missed-mark": {
+        "task": "cases.tasks.deadlines_missed_mark",
+        "schedule": 300.0,
+        "options": {"expires": 280},
     },
     # Proves beat and a worker are alive and measures queue lag; staff see a banner and
     # /healthz/celery turns "late" when it is more than 3 minutes old.

@@ -59,5 +59,6 @@ urlpatterns = [
         include((officer_request_urls.urlpatterns + officer_portal_urls.urlpatterns, "officer")),
     ),
     path("officers/", include("portal.officers.urls")),
+    path("transparency/", include("reports.transparency.urls")),
     path("", include("cases.conversation.urls")),  # a request's messages, on all three surfaces
 ]

@@ -1,0 +1,1 @@
+"""Transparency reports (law-enforcement requests, EU DSA orders) and the operations dashboard."""

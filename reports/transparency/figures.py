@@ -1,0 +1,419 @@
+"""The law-enforcement request report: every figure by SQL aggregation.
+
+One grouped query over ``LegalProcess`` (country x kind) gives requests, outcomes,
+emergencies and NDOs; one over ``Target`` gives the accounts and identifiers named; one
+over the preservations' targets gives the accounts preserved; one more the half-year
+trend. Python only folds, bands and sums those few hundred aggregate rows, never the
+requests themselves.
+
+What counts, following the big providers' reports (docs/transparency.md):
+- a *request* is one legal process on a law-enforcement request case, received in the
+  period (business time zone); CyberTipline duties are not requests;
+- *preservation requests* (2703(f), 2704, EPOC-PR, Canada, Brazil retention) are counted
+  apart from the totals, with the accounts they preserved;
+- *some data produced*: the case reached ``disclosed`` (now, or before it was closed);
+- *emergency*: an emergency disclosure request, or process flagged emergency;
+- *rejected* / *withdrawn*: the case's outcome, like *produced*;
+- *US requests under an NDO*: process of the United States with a non-disclosure order.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import pycountry
+from django.conf import settings
+from django.db.models import Case as SqlCase
+from django.db.models import (
+    CharField,
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.fields.json import KT
+from django.db.models.functions import ExtractMonth, ExtractYear
+
+from cases.models import (
+    CaseStatus,
+    CaseType,
+    LegalProcess,
+    Preservation,
+    ProcessKind,
+    Target,
+    TimelineEvent,
+    TimelineKind,
+)
+from cases.rules import PRESERVATION_KINDS
+from reports.transparency.periods import Period, half_years_before
+
+SCHEMA = "liaison.transparency.le-requests/1"
+K = ProcessKind
+S = CaseStatus
+
+# Counted apart from the request totals (as Google and Meta do): they ask to keep records,
+# not to produce them.
+PRESERVATION_REQUEST_KINDS: frozenset[str] = (PRESERVATION_KINDS - {K.CYBERTIPLINE}) | {
+    K.US_BACKUP_PRESERVATION
+}
+OUTCOMES = (S.DISCLOSED, S.REJECTED, S.WITHDRAWN)
+OTHER = "other"
+EMERGENCY = Q(emergency=True) | Q(kind=K.US_EMERGENCY)
+PRODUCED = Q(outcome=S.DISCLOSED)
+TREND_HALF_YEARS = 6
+
+# The figures of each row, in the order of the CSV columns (docs/transparency.md).
+COUNT_FIELDS = (
+    "requests",
+    "accounts",
+    "produced",
+    "emergency",
+    "emergency_produced",
+    "us_requests",
+    "us_ndo",
+    "rejected",
+    "withdrawn",
+    "preservation_requests",
+    "accounts_preserved",
+)
+PERCENT_FIELDS = ("produced_pct", "emergency_produced_pct", "us_ndo_pct")
+# (percentage, numerator, denominator)
+PERCENTS = (
+    ("produced_pct", "produced", "requests"),
+    ("emergency_produced_pct", "emergency_produced", "emergency"),
+    ("us_ndo_pct", "us_ndo", "us_requests"),
+)
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    """How the figures are shown: counts under ``band_below`` as "0-<band_below - 1>"
+    (0: exact), countries with fewer than ``other_below`` requests folded into "other"."""
+
+    band_below: int = 0
+    other_below: int = 0
+
+    @classmethod
+    def from_settings(cls, **overrides: int | None) -> ReportOptions:
+        values = {
+            "band_below": getattr(settings, "LIAISON_TRANSPARENCY_BAND_BELOW", 0),
+            "other_below": getattr(settings, "LIAISON_TRANSPARENCY_OTHER_BELOW", 0),
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+
+def case_outcome() -> SqlCase:
+    """The case's outcome as SQL: its status when it ended disclosed, rejected or
+    withdrawn, else for a closed case the last of those it reached (timeline), else
+    "open". Evaluated on rows of ``LegalProcess`` (``case_id``)."""
+    reached = (
+        TimelineEvent.objects.filter(case_id=OuterRef("case_id"), kind=TimelineKind.TRANSITION)
+        .annotate(target=KT("params__target"))
+        .filter(target__in=OUTCOMES)
+        .order_by("-at", "-pk")
+        .values("target")[:1]
+    )
+    return SqlCase(
+        When(case__status__in=OUTCOMES, then=F("case__status")),
+        When(case__status=S.CLOSED, then=Subquery(reached)),
+        default=Value("open"),
+        output_field=CharField(),
+    )
+
+
+def requests_in(period: Period) -> QuerySet[LegalProcess]:
+    """Process on law-enforcement request cases received in the period (requests and
+    preservation requests; CyberTipline duties excluded)."""
+    return LegalProcess.objects.filter(
+        case__case_type=CaseType.REQUEST,
+        received_at__gte=period.start,
+        received_at__lt=period.end,
+    ).exclude(kind=K.CYBERTIPLINE)
+
+
+def _grouped(period: Period) -> list[Any]:
+    is_us = Q(country="US")
+    return list(
+        requests_in(period)
+        .annotate(outcome=case_outcome())
+        .values("country", "kind")
+        .annotate(
+            n=Count("id"),
+            n_produced=Count("id", filter=PRODUCED),
+            n_emergency=Count("id", filter=EMERGENCY),
+            n_emergency_produced=Count("id", filter=EMERGENCY & PRODUCED),
+            n_us_ndo=Count("id", filter=is_us & Q(ndo=True)),
+            n_rejected=Count("id", filter=Q(outcome=S.REJECTED)),
+            n_withdrawn=Count("id", filter=Q(outcome=S.WITHDRAWN)),
+        )
+        .order_by()
+    )
+
+
+def _targets(period: Period) -> dict[tuple[str, str], int]:
+    rows = (
+        Target.objects.filter(
+            process__case__case_type=CaseType.REQUEST,
+            process__received_at__gte=period.start,
+            process__received_at__lt=period.end,
+        )
+        .exclude(process__kind=K.CYBERTIPLINE)
+        .values("process__country", "process__kind")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {(r["process__country"], r["process__kind"]): r["n"] for r in rows}
+
+
+def _preserved(period: Period) -> dict[str, int]:
+    through = Preservation.targets.through
+    rows = (
+        through.objects.filter(
+            preservation__process__received_at__gte=period.start,
+            preservation__process__received_at__lt=period.end,
+            preservation__process__kind__in=PRESERVATION_REQUEST_KINDS,
+            preservation__case__case_type=CaseType.REQUEST,
+        )
+        .values("preservation__process__country")
+        .annotate(n=Count("target_id", distinct=True))
+        .order_by()
+    )
+    return {r["preservation__process__country"]: r["n"] for r in rows}
+
+
+def _empty() -> dict[str, int]:
+    return dict.fromkeys(COUNT_FIELDS, 0)
+
+
+def _accumulate(into: dict[str, int], row: dict[str, Any], accounts: int) -> None:
+    if row["kind"] in PRESERVATION_REQUEST_KINDS:
+        into["preservation_requests"] += row["n"]
+        return
+    into["requests"] += row["n"]
+    into["accounts"] += accounts
+    into["produced"] += row["n_produced"]
+    into["emergency"] += row["n_emergency"]
+    into["emergency_produced"] += row["n_emergency_produced"]
+    into["rejected"] += row["n_rejected"]
+    into["withdrawn"] += row["n_withdrawn"]
+    if row["country"] == "US":
+        into["us_requests"] += row["n"]
+        into["us_ndo"] += row["n_us_ndo"]
+
+
+def band(value: int, below: int) -> int | str:
+    """``value``, or its band ("0-249") when under the threshold."""
+    if below and value < below:
+        return f"0-{below - 1}"
+    return value
+
+
+def percent(numerator: int, denominator: int) -> float | None:
+    if not denominator:
+        return None
+    return round(100.0 * numerator / denominator, 1)
+
+
+def shown(counts: dict[str, int], options: ReportOptions) -> dict[str, Any]:
+    """The published form of one row: percentages from exact counts, then the bands.
+    A percentage whose denominator is banded is withheld (it would reveal the count)."""
+    out: dict[str, Any] = {}
+    for name, numerator, denominator in PERCENTS:
+        denominator_banded = bool(options.band_below) and counts[denominator] < options.band_below
+        out[name] = None if denominator_banded else percent(counts[numerator], counts[denominator])
+    for name in COUNT_FIELDS:
+        out[name] = band(counts[name], options.band_below)
+    return out
+
+
+def country_name(code: str) -> str:
+    if code == OTHER:
+        return "Other countries"
+    found = pycountry.countries.get(alpha_2=code)
+    return getattr(found, "common_name", None) or (found.name if found else code)
+
+
+def kind_label(kind: str) -> str:
+    try:
+        return str(ProcessKind(kind).label)
+    except ValueError:
+        return kind
+
+
+def le_request_figures(
+    *, period: Period, options: ReportOptions, trend: bool = True
+) -> dict[str, Any]:
+    """Every figure of the law-enforcement request report for ``period``, as the stable,
+    JSON-ready structure that the HTML, CSV, JSON and PDF forms all render."""
+    grouped = _grouped(period)
+    targets = _targets(period)
+    preserved = _preserved(period)
+
+    by_country: dict[str, dict[str, int]] = defaultdict(_empty)
+    by_kind: dict[str, dict[str, int]] = defaultdict(_empty)
+    total = _empty()
+    for row in grouped:
+        accounts = targets.get((row["country"], row["kind"]), 0)
+        for bucket in (by_country[row["country"]], by_kind[row["kind"]], total):
+            _accumulate(bucket, row, accounts)
+    for country, n in preserved.items():
+        by_country[country]["accounts_preserved"] += n
+        total["accounts_preserved"] += n
+
+    # Fold small countries into "other" (exact sums first, bands after).
+    folded: dict[str, dict[str, int]] = {}
+    for country, counts in by_country.items():
+        size = counts["requests"] + counts["preservation_requests"]
+        key = OTHER if size < options.other_below else country
+        bucket = folded.setdefault(key, _empty())
+        for name in COUNT_FIELDS:
+            bucket[name] += counts[name]
+    countries = sorted(
+        (c for c in folded if c != OTHER),
+        key=lambda c: (-folded[c]["requests"], -folded[c]["preservation_requests"], c),
+    )
+    if OTHER in folded:
+        countries.append(OTHER)
+    kinds = [k for k in ProcessKind.values if k in by_kind]
+
+    figures: dict[str, Any] = {
+        "schema": SCHEMA,
+        "period": _period_json(period),
+        "options": {"band_below": options.band_below, "other_below": options.other_below},
+        "totals": shown(total, options),
+        "by_country": [
+            {"country": c, "name": country_name(c), **shown(folded[c], options)} for c in countries
+        ],
+        "by_kind": [
+            {
+                "kind": k,
+                "label": kind_label(k),
+                "preservation": k in PRESERVATION_REQUEST_KINDS,
+                **shown(by_kind[k], options),
+            }
+            for k in kinds
+        ],
+        "narrowed": None,  # Liaison does not record a narrowed production (docs)
+        "cybertip": cybertip_figures(period),
+    }
+    if trend:
+        figures["trend"] = trend_figures(period, options)
+    return figures
+
+
+def _period_json(period: Period) -> dict[str, str]:
+    return {
+        "label": period.label,
+        "first": period.first.isoformat(),
+        "last": period.last.isoformat(),
+        "time_zone": period.time_zone,
+    }
+
+
+def trend_figures(period: Period, options: ReportOptions) -> list[dict[str, Any]]:
+    """Requests, preservation requests and the share with data produced in the
+    ``TREND_HALF_YEARS`` half-years up to the report's, grouped by half-year in SQL."""
+    halves = half_years_before(period, TREND_HALF_YEARS)
+    span = Period(halves[0].first, halves[-1].last, "trend", period.time_zone)
+    zone = span.start.tzinfo
+    half = SqlCase(When(month__lte=6, then=Value(1)), default=Value(2), output_field=IntegerField())
+    preservation = Q(kind__in=PRESERVATION_REQUEST_KINDS)
+    rows = (
+        requests_in(span)
+        .annotate(
+            year=ExtractYear("received_at", tzinfo=zone),
+            month=ExtractMonth("received_at", tzinfo=zone),
+        )
+        .annotate(half=half, outcome=case_outcome())
+        .values("year", "half")
+        .annotate(
+            n_requests=Count("id", filter=~preservation),
+            n_produced=Count("id", filter=~preservation & PRODUCED),
+            n_preservation=Count("id", filter=preservation),
+        )
+        .order_by()
+    )
+    found = {f"{r['year']}-H{r['half']}": r for r in rows}
+    out = []
+    for h in halves:
+        r = found.get(h.label) or {"n_requests": 0, "n_produced": 0, "n_preservation": 0}
+        out.append(
+            {
+                "period": h.label,
+                "requests": band(r["n_requests"], options.band_below),
+                "produced_pct": None
+                if options.band_below and r["n_requests"] < options.band_below
+                else percent(r["n_produced"], r["n_requests"]),
+                "preservation_requests": band(r["n_preservation"], options.band_below),
+            }
+        )
+    return out
+
+
+def cybertip_figures(period: Period) -> dict[str, Any]:
+    """CyberTipline reports filed (and escalated) in the period, when that app is
+    installed; ``available`` false otherwise (shown as "not available", never as 0)."""
+    from django.apps import apps
+
+    try:
+        report = apps.get_model("cybertip", "CyberTipReport")
+    except LookupError:
+        return {
+            "available": False,
+            "reports_filed": None,
+            "escalated": None,
+            "urgent_referrals": None,
+        }
+    filed = report.objects.filter(
+        status="finished", finished_at__gte=period.start, finished_at__lt=period.end
+    ).aggregate(
+        reports_filed=Count("id"),
+        escalated=Count("id", filter=~Q(escalate_text="")),
+    )
+    return {
+        "available": True,
+        "reports_filed": filed["reports_filed"],
+        "escalated": filed["escalated"],
+        "urgent_referrals": _urgent_referrals(period),
+    }
+
+
+def _urgent_referrals(period: Period) -> int | None:
+    """Urgent referrals (voluntary emergency disclosures to police) once an app records
+    them: a model named ``UrgentReferral`` with a ``created_at``; None until then."""
+    from django.apps import apps
+
+    for model in apps.get_models():
+        if model.__name__ == "UrgentReferral" and _has_field(model, "created_at"):
+            return model._default_manager.filter(
+                created_at__gte=period.start, created_at__lt=period.end
+            ).count()
+    return None
+
+
+def _has_field(model: Any, name: str) -> bool:
+    return any(f.name == name for f in model._meta.get_fields())
+
+
+def rows_for_csv(figures: dict[str, Any]) -> Iterable[list[Any]]:
+    """The CSV form: one line per country, per kind and the total (docs/transparency.md)."""
+    header = ["section", "key", "label", *COUNT_FIELDS, *PERCENT_FIELDS]
+    yield header
+    for row in figures["by_country"]:
+        yield ["country", row["country"], row["name"], *_values(row)]
+    for row in figures["by_kind"]:
+        yield ["kind", row["kind"], row["label"], *_values(row)]
+    yield ["total", "all", "All requests", *_values(figures["totals"])]
+
+
+def _values(row: dict[str, Any]) -> list[Any]:
+    return [("" if row[f] is None else row[f]) for f in (*COUNT_FIELDS, *PERCENT_FIELDS)]
