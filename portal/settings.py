@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "reports.cybertip",
     "reports.disclosures",
     "reports.transparency",
+    "reports.matching",
 ]
 
 MIDDLEWARE = [

@@ -10,6 +10,7 @@ from portal.accounts import passkeys
 from portal.accounts import views as account_views
 from portal.notifications import views as notification_views
 from portal.officers import portal_urls as officer_portal_urls
+from reports.matching import urls as matching_urls
 
 # The admin demands a verified second factor like everything else.
 admin.site.__class__ = OTPAdminSite
@@ -53,6 +54,8 @@ urlpatterns = [
     path("notifications/", include("portal.notifications.urls")),
     path("api/v1/", include("portal.api.urls")),
     path("api/v1/", include("cases.api.urls")),  # requests/...; the domain's endpoints
+    path("api/v1/", include((matching_urls.api_urlpatterns, "matching-api"))),  # match/
+    path("matching/", include("reports.matching.urls")),
     # One "officer" namespace: the request pages (cases) and the portal's own (tokens, enrolment).
     path(
         "officer/",
