@@ -92,6 +92,7 @@ MIDDLEWARE = [
     "portal.audit.middleware.AccessLogMiddleware",  # after auth: knows who read or was denied
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "portal.errors.ErrorPageMiddleware",  # last: DEBUG shows the designed 403/404 pages too
 ]
 
 ROOT_URLCONF = "portal.urls"

@@ -16,6 +16,12 @@ from reports.matching import urls as matching_urls
 admin.site.__class__ = OTPAdminSite
 admin.site.site_header = "Liaison administration"
 
+# Error pages in the portal's layout; problem+json under /api/ (portal.errors).
+handler400 = "portal.errors.bad_request"
+handler403 = "portal.errors.permission_denied"
+handler404 = "portal.errors.page_not_found"
+handler500 = "portal.errors.server_error"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),

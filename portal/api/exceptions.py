@@ -13,6 +13,7 @@ the input as a whole); ``retry_after`` (seconds) accompanies 429 along with the
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -20,10 +21,12 @@ from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
-from rest_framework.views import exception_handler
+from rest_framework.views import exception_handler, set_rollback
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "urn:liaison:problem:"
+
+logger = logging.getLogger(__name__)
 
 _TITLES = {
     400: gettext_lazy("Invalid input."),
@@ -37,6 +40,7 @@ _TITLES = {
     415: gettext_lazy("Unsupported media type."),
     422: gettext_lazy("Unprocessable content."),
     429: gettext_lazy("Too many requests."),
+    500: gettext_lazy("Internal server error."),
 }
 
 
@@ -88,10 +92,21 @@ def problem(
 def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler (which sets ``WWW-Authenticate`` and ``Retry-After``), re-shaped."""
     response = exception_handler(exc, context)
-    if response is None:
-        return None  # an unexpected error: Django's 500 handling and logging take over
     request = context.get("request")
     instance = request.path if request is not None else ""
+    if response is None:
+        # An unexpected error: logged with its traceback as Django would, answered in the
+        # API's one error shape (a client parses problem+json, not an HTML page), and the
+        # request's transaction rolled back so nothing is half-written.
+        logger.error("Unexpected API error at %s", instance, exc_info=exc)
+        set_rollback()
+        body = problem(
+            status_code=500,
+            code="server_error",
+            detail=_("Something went wrong on our side; it has been logged."),
+            instance=instance,
+        )
+        return Response(body, status=500, content_type=PROBLEM_CONTENT_TYPE)
     extra: dict[str, Any] = {}
     if isinstance(exc, exceptions.ValidationError):
         code = "validation_error"
