@@ -40,6 +40,10 @@ class RequestForm(ProcessFieldsForm):
     )
     date_from = forms.DateField(label=_("Records from"), required=False, widget=DateInput())
     date_to = forms.DateField(label=_("Records until"), required=False, widget=DateInput())
+    # Shown with the doubts (cases.doubts) the first time they come up.
+    doubts_confirmed = forms.BooleanField(
+        label=_("I have checked these points: file the request as it is"), required=False
+    )
 
     def __init__(self, *args: Any, agency: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from cases.doubts import Doubt, intake_doubts
 from cases.errors import ConcurrentUpdate
 from cases.extensions import case_panels_for
 from cases.forms import errors_to_form
@@ -83,7 +84,16 @@ def request_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     page's script is on (it resubmits without reloading), else the page asks for it again."""
     agency = request.user.officer.agency
     form = RequestForm(request.POST or None, request.FILES or None, agency=agency)
+    doubts: list[Doubt] = []
     if request.method == "POST" and form.is_valid():
+        doubts = intake_doubts(form.intake_data())
+        if doubts and not form.cleaned_data.get("doubts_confirmed"):
+            # Say what looks wrong before filing; the officer confirms or corrects.
+            return render(
+                request,
+                "cases/officer/new.html",
+                {"form": form, "file_sent": bool(request.FILES), "doubts": doubts},
+            )
         try:
             submission = case_submit(
                 actor=request.user,
@@ -107,7 +117,7 @@ def request_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request,
         "cases/officer/new.html",
-        {"form": form, "file_sent": bool(request.FILES)},
+        {"form": form, "file_sent": bool(request.FILES), "doubts": doubts},
         status=status,
     )
 

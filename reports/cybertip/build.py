@@ -200,19 +200,77 @@ def report_check(report: CyberTipReport, *, loaded: bool = False) -> None:
         raise ValidationError(errors)
 
 
-def reports_build(queryset: Any, *, batch: int = 500) -> Iterator[tuple[int, bytes, list[str]]]:
-    """Build and validate many reports: (report id, XML, schema errors) for each."""
-    loaded = reports_loaded(queryset.order_by("pk"))
+class _Row(dict):
+    """A row read with ``values()``: attribute access, no model instance (the bench showed
+    model instantiation and prefetch bookkeeping costing more than building the XML)."""
+
+    __getattr__ = dict.__getitem__
+
+
+REPORT_BUILD_FIELDS = (
+    "pk",
+    "incident_type",
+    "incident_at",
+    "incident_time_zone",
+    "incident_time_description",
+    "platform",
+    "annotations",
+    "escalate_text",
+    "le_agency_name",
+    "le_case_number",
+    "le_officer_first_name",
+    "le_officer_last_name",
+    "le_officer_email",
+    "le_officer_phone",
+    "le_reported_to",
+    "le_served_domestic",
+    "le_served_international",
+    "le_flea_country",
+    "additional_info",
+    "prior_report_ids",
+)
+PERSON_BUILD_FIELDS = (
+    "report_id",
+    *PERSON_FIELDS,
+    "account_temporarily_disabled",
+    "account_permanently_disabled",
+)
+DETAIL_BUILD_FIELDS = ("report_id", *DETAIL_FIELDS)
+
+
+def reports_build(queryset: Any, *, batch: int = 1000) -> Iterator[tuple[int, bytes, list[str]]]:
+    """Build and validate many reports: (report id, XML, schema errors) for each.
+
+    Three ``values()`` queries per batch (reports, persons, internet details), grouped in
+    Python, then the same builder as a single report uses (``report_element``).
+    """
+    ids = list(queryset.order_by("pk").values_list("pk", flat=True))
     reporter, contact = reporter_facts(), contact_facts()
-    for report in loaded.iterator(chunk_size=batch):
-        element = report_element(
-            report,
-            details=list(report.internet_details.all()),
-            persons=list(report.persons.all()),
-            reporter=reporter,
-            contact=contact,
+    for offset in range(0, len(ids), batch):
+        chunk = ids[offset : offset + batch]
+        persons: dict[int, list[Any]] = {pk: [] for pk in chunk}
+        details: dict[int, list[Any]] = {pk: [] for pk in chunk}
+        rows = ReportPerson.objects.filter(report_id__in=chunk).order_by(
+            "report_id", "position", "pk"
         )
-        yield report.pk, serialise(element), schema_errors(element)
+        for row in rows.values(*PERSON_BUILD_FIELDS):
+            persons[row["report_id"]].append(_Row(row))
+        rows = InternetDetail.objects.filter(report_id__in=chunk).order_by(
+            "report_id", "position", "pk"
+        )
+        for row in rows.values(*DETAIL_BUILD_FIELDS):
+            details[row["report_id"]].append(_Row(row))
+        reports = CyberTipReport.objects.filter(pk__in=chunk).order_by("pk")
+        for row in reports.values(*REPORT_BUILD_FIELDS):
+            report = _Row(row)
+            element = report_element(
+                report,  # type: ignore[arg-type]
+                details=details[report.pk],
+                persons=persons[report.pk],
+                reporter=reporter,
+                contact=contact,
+            )
+            yield report.pk, serialise(element), schema_errors(element)
 
 
 def missing_reporter_message() -> str:

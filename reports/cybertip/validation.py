@@ -9,6 +9,7 @@ before submission instead of reading a 4100 from NCMEC afterwards.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 import zoneinfo
@@ -83,6 +84,7 @@ def email_check(problems: Problems, field: str, value: str) -> None:
         problems.add(field, _("E-mail address too long for NCMEC (255, local part 64)."))
 
 
+@functools.lru_cache(maxsize=8192)
 def phone_split(number: str) -> tuple[str, str]:
     """``+15555550123`` -> (``+1``, ``5555550123``); anything unparsable -> ("", number)."""
     if not number.startswith("+"):

@@ -26,6 +26,9 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from lxml import etree
 
+from reports.cybertip.models import PersonRole
+from reports.cybertip.validation import phone_split
+
 if TYPE_CHECKING:
     from reports.cybertip.models import CyberTipReport, InternetDetail, ReportFile, ReportPerson
 
@@ -94,8 +97,6 @@ def _flags(parent: etree._Element, tag: str, flags: Iterable[str]) -> None:
 def _phone(parent: etree._Element, tag: str, number: str) -> None:
     """E.164 numbers go out as national digits with ``countryCallingCode`` when the code
     can be read off (NCMEC: the number must not start with the calling code)."""
-    from reports.cybertip.validation import phone_split
-
     code, national = phone_split(number)
     if code:
         _sub(parent, tag, national, countryCallingCode=code)
@@ -356,8 +357,6 @@ def report_element(
             emails=[contact["email"]] if contact.get("email") else [],
             contact=True,
         )
-    from reports.cybertip.models import PersonRole
-
     for person in persons:
         if person.role == PersonRole.REPORTED:
             _reported(root, person, report.prior_report_ids, zone)
@@ -410,7 +409,7 @@ def file_details_element(
 
 
 def serialise(element: etree._Element) -> bytes:
-    return etree.tostring(element, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    return etree.tostring(element, xml_declaration=True, encoding="UTF-8")
 
 
 def schema_errors(element: etree._Element) -> list[str]:
