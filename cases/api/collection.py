@@ -29,6 +29,7 @@ from cases.models import DataCategory, ProcessKind, ReceivedVia, TargetKind
 from cases.officer.selectors import OFFICER_KINDS, agency_requests
 from cases.selectors import case_deadlines
 from cases.services import SubmissionKeyReused, case_submit, intake_input
+from cases.services.intake import IntakeInput
 from portal.api.auth import TokenRequest
 from portal.api.pagination import StandardPagination
 from portal.api.views import ApiView
@@ -366,29 +367,13 @@ class RequestsApi(ApiView):
         form = self.SubmitInput(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
+        facts = submit_intake_input(data)
         try:
             submission = case_submit(
                 actor=request.user,
                 key=key,
                 request=request._request,
-                data=intake_input(
-                    kind=data["kind"],
-                    jurisdiction=data["jurisdiction"],
-                    issuing_authority=data.get("issuing_authority") or "",
-                    authority_reference=data.get("authority_reference", ""),
-                    agency_case_number=data.get("agency_case_number", ""),
-                    targets=[(t["type"], t["value"]) for t in data["targets"]],
-                    data_categories=data.get("data_categories", []),
-                    date_from=data.get("date_from"),
-                    date_to=data.get("date_to"),
-                    return_date=data.get("return_date"),
-                    emergency=data["emergency"],
-                    emergency_justification=data.get("emergency_justification", ""),
-                    ndo=data["ndo"],
-                    ndo_expires_on=data.get("ndo_expires_on"),
-                    document=data.get("legal_process"),
-                    received_via=ReceivedVia.API,
-                ),
+                data=facts,
             )
         except SubmissionKeyReused as error:
             raise IdempotencyKeyReused(messages_of(error)) from error
@@ -400,6 +385,28 @@ class RequestsApi(ApiView):
         if submission.replayed:
             headers["Idempotent-Replayed"] = "true"
         return Response(body, status=status.HTTP_201_CREATED, headers=headers)
+
+
+def submit_intake_input(data: dict[str, Any]) -> IntakeInput:
+    """The validated submit fields as the one intake input (shared with the check)."""
+    return intake_input(
+        kind=data["kind"],
+        jurisdiction=data["jurisdiction"],
+        issuing_authority=data.get("issuing_authority") or "",
+        authority_reference=data.get("authority_reference", ""),
+        agency_case_number=data.get("agency_case_number", ""),
+        targets=[(t["type"], t["value"]) for t in data.get("targets", [])],
+        data_categories=data.get("data_categories", []),
+        date_from=data.get("date_from"),
+        date_to=data.get("date_to"),
+        return_date=data.get("return_date"),
+        emergency=data["emergency"],
+        emergency_justification=data.get("emergency_justification", ""),
+        ndo=data["ndo"],
+        ndo_expires_on=data.get("ndo_expires_on"),
+        document=data.get("legal_process"),
+        received_via=ReceivedVia.API,
+    )
 
 
 def _submit_data(case: Any) -> dict[str, Any]:

@@ -9,12 +9,13 @@ import os
 
 from django.urls import path
 
-from cases.api import collection, request
+from cases.api import check, collection, request
 
 app_name = "requests_api"
 
 urlpatterns = [
     path("requests/", collection.RequestsApi.as_view(), name="list"),
+    path("requests/check/", check.RequestCheckApi.as_view(), name="check"),
     path("requests/<str:reference>/", request.RequestDetailApi.as_view(), name="detail"),
     path(
         "requests/<str:reference>/extend-preservation/",

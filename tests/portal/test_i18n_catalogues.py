@@ -77,7 +77,7 @@ TEMPLATE_DIRS = [
 # Words that are names, not language: the product, protocols, codes.
 NOT_LANGUAGE = re.compile(
     r"^(Liaison|API|OpenAPI|TOTP|SHA-?|MD|PDQ|PDF|CSV|JSON|ZIP|UTC|ID|URL|IP|B|KB|MB|"
-    r"Authorization|Bearer|lia|Request-ID)$"
+    r"Authorization|Bearer|lia|Request-ID|PAdES|B-B|B-T|B-LT|B-LTA|RFC|XML|XSD)$"
 )
 MARK = "\x00"
 VISIBLE_ATTRS = re.compile(r'\b(title|aria-label|placeholder|alt)="([^"\x00]*)"')
