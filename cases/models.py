@@ -128,6 +128,10 @@ class LegalProcess(models.Model):
         verbose_name = _("legal process")
         verbose_name_plural = _("legal processes")
         ordering = ["received_at", "pk"]
+        indexes = [
+            # transparency reports and the dashboard: process received in a period
+            models.Index(fields=["received_at"], name="cases_process_received"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(emergency=False) | ~models.Q(emergency_justification=""),
@@ -567,6 +571,25 @@ class Deadline(models.Model):
             # the missed sweep: open deadlines past due
             models.Index(
                 fields=["due_at"], condition=models.Q(status="open"), name="cases_deadline_open"
+            ),
+            # the operations dashboard: deadlines met and missed per week (any status)
+            models.Index(fields=["due_at"], name="cases_deadline_due"),
+            # the missed sweep (cases.services.missed.MET_LATE): met after the due time
+            models.Index(
+                fields=["id"],
+                condition=models.Q(
+                    status="met",
+                    kind__in=[
+                        "response",
+                        "first_decision",
+                        "report",
+                        "backup_copy",
+                        "user_notice",
+                        "ndo_review",
+                    ],
+                    closed_at__gt=models.F("due_at"),
+                ),
+                name="cases_deadline_met_late",
             ),
         ]
         constraints = [
