@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.urls import reverse
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from cases.forms import IntakeForm, errors_to_form
 from cases.policy import CaseCapability
 from cases.services import case_intake
 from cases.views.common import staff_required
+from cases.views.landing import intake_landing
 from portal.audit.access import audit_exempt
 
 
@@ -31,11 +29,6 @@ def intake(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             errors_to_form(form, exc)
         else:
-            messages.success(
-                request,
-                _("%(reference)s created for team %(team)s.")
-                % {"reference": case.reference, "team": case.team.name},
-            )
-            return HttpResponseRedirect(reverse("cases:detail", args=[case.reference]))
+            return HttpResponseRedirect(intake_landing(request, case))
     status = 400 if request.method == "POST" else 200
     return render(request, "cases/intake.html", {"form": form}, status=status)
