@@ -320,6 +320,14 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# LIAISON_TASK_QUEUES=split (deploy/k8s): rendering and CyberTipline submission get queues of
+# their own, each with its own workers (CPU-heavy renders never delay reminders; only the
+# cybertip workers may reach NCMEC). Unset: every task on the default queue, as `make run`.
+if env.str("LIAISON_TASK_QUEUES", default="single") == "split":
+    CELERY_TASK_ROUTES = {
+        "reports.disclosures.tasks.*": {"queue": "render"},
+        "reports.cybertip.tasks.*": {"queue": "cybertip"},
+    }
 # The beat schedule, in one place. Every entry expires before the next tick, so a backlog
 # after an outage never runs the same sweep many times over.
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {

@@ -17,8 +17,6 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
-from typing import Any
-from urllib.parse import quote
 
 import psycopg
 import pytest
@@ -29,24 +27,12 @@ from cases.services import attachment_add
 from portal.audit.chain import TABLE, chain_head, chain_seal
 from tests.cases.documents import pdf_bytes, upload
 from tests.cases.factories import intake
+from tests.deploy.pg import database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 BACKUP = ROOT / "deploy" / "backup"
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def database_url(db: dict[str, Any], *, name: str | None = None) -> str:
-    """A libpq URL for database ``name`` on the server of ``db`` (Django settings): TCP, or
-    the embedded server's unix socket directory (its ``HOST``)."""
-    user = quote(db.get("USER") or "")
-    if db.get("PASSWORD"):
-        user += ":" + quote(db["PASSWORD"])
-    name = quote(name or db["NAME"])
-    host = db.get("HOST") or ""
-    if host.startswith("/"):
-        return f"postgres://{user}@/{name}?host={quote(host)}"
-    return f"postgres://{user}@{host or '127.0.0.1'}:{db.get('PORT') or 5432}/{name}"
 
 
 def admin_conn() -> psycopg.Connection:
