@@ -49,19 +49,27 @@ def le_charts(figures: dict[str, Any], prefix: str = "le") -> dict[str, SafeStri
     """Bar by country (produced / not), trend by half-year, outcome split."""
     produced = charts.Series(_("Some data produced"), "solid")
     not_produced = charts.Series(_("No data produced"), "hatch")
+    withheld = charts.Series(_("Share withheld (small count)"), "open")
     rows: list[tuple[str, list[int | str]]] = []
     for row in figures["by_country"][:CHART_COUNTRIES]:
         requests, got = row["requests"], row["produced"]
         if isinstance(requests, int) and isinstance(got, int):
-            rows.append((row["name"], [got, requests - got]))
-        else:
-            rows.append((row["name"], [requests, ""] if isinstance(requests, str) else [got, ""]))
+            rows.append((row["name"], [got, requests - got, 0]))
+        elif isinstance(requests, int):  # the produced count is banded: bar without a split
+            rows.append((row["name"], [0, 0, requests]))
+        else:  # the request count itself is a band: written, not drawn
+            rows.append((row["name"], [requests, 0, 0]))
+    series = [produced, not_produced]
+    if any(values[2] for _name, values in rows):
+        series.append(withheld)
+    else:
+        rows = [(name, values[:2]) for name, values in rows]
     out = {
         "by_country": charts.horizontal_stacked(
             uid=f"{prefix}-country",
             title=_("Requests by country"),
             rows=rows,
-            series=[produced, not_produced],
+            series=series,
         )
     }
     if figures.get("trend"):

@@ -341,7 +341,7 @@ def _dashboard_charts(board: Any) -> dict[str, Any]:
         "status": charts.horizontal_stacked(
             uid="dash-status",
             title=_("Open cases by status"),
-            rows=[(str(r["label"]), [r["count"]]) for r in board.open_by_status],
+            rows=[(str(r["label"]).capitalize(), [r["count"]]) for r in board.open_by_status],
             series=[charts.Series(_("Open cases"), "solid")],
         ),
         "weeks": charts.grouped_columns(

@@ -8,7 +8,14 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from cases.models import CaseStatus, Deadline, DeadlineKind, Preservation, ProcessKind, TimelineEvent
+from cases.models import (
+    CaseStatus,
+    Deadline,
+    DeadlineKind,
+    Preservation,
+    ProcessKind,
+    TimelineEvent,
+)
 from portal.accounts.models import Team
 from reports.transparency.dashboard import dashboard_for
 from tests.cases.factories import CaseFactory, LegalProcessFactory
@@ -19,8 +26,15 @@ pytestmark = pytest.mark.django_db
 
 def deadline(case, kind, *, due, status, closed=None, process=None):
     return Deadline.objects.create(
-        case=case, process=process, kind=kind, due_at=due, rule_id="t", citation="t", explanation="t",
-        status=status, closed_at=closed,
+        case=case,
+        process=process,
+        kind=kind,
+        due_at=due,
+        rule_id="t",
+        citation="t",
+        explanation="t",
+        status=status,
+        closed_at=closed,
     )
 
 
@@ -28,30 +42,68 @@ def deadline(case, kind, *, due, status, closed=None, process=None):
 def board_data(supervisor, responder):
     now = timezone.now()
     other = Team.objects.create(name="EMEA", slug="emea")
-    triage = CaseFactory(status=CaseStatus.TRIAGE, assignee=responder, next_due_at=now - timedelta(hours=2))
+    triage = CaseFactory(
+        status=CaseStatus.TRIAGE, assignee=responder, next_due_at=now - timedelta(hours=2)
+    )
     CaseFactory(status=CaseStatus.TRIAGE, assignee=responder)
     CaseFactory(status=CaseStatus.RECEIVED)
     CaseFactory(status=CaseStatus.CLOSED)
     CaseFactory(status=CaseStatus.TRIAGE, team=other)  # not the supervisor's team
     # deadlines of this week: one met, one missed (met late, marked), one open past due
     deadline(triage, DeadlineKind.RESPONSE, due=now - timedelta(minutes=30), status="open")
-    deadline(triage, DeadlineKind.REPORT, due=now - timedelta(minutes=20), status="met", closed=now - timedelta(minutes=40))
-    deadline(triage, DeadlineKind.USER_NOTICE, due=now - timedelta(minutes=10), status="missed", closed=now - timedelta(minutes=5))
-    deadline(triage, DeadlineKind.PRESERVATION_EXPIRY, due=now - timedelta(minutes=15), status="met", closed=now)  # not a duty
+    deadline(
+        triage,
+        DeadlineKind.REPORT,
+        due=now - timedelta(minutes=20),
+        status="met",
+        closed=now - timedelta(minutes=40),
+    )
+    deadline(
+        triage,
+        DeadlineKind.USER_NOTICE,
+        due=now - timedelta(minutes=10),
+        status="missed",
+        closed=now - timedelta(minutes=5),
+    )
+    deadline(
+        triage,
+        DeadlineKind.PRESERVATION_EXPIRY,
+        due=now - timedelta(minutes=15),
+        status="met",
+        closed=now,
+    )  # not a duty
     # an emergency request decided in 30 minutes, another in 3 hours (SLA 1 h)
     for minutes, status in ((30, "met"), (180, "missed")):
         case = CaseFactory(status=CaseStatus.APPROVED, emergency=True)
-        process = LegalProcessFactory(case=case, kind=ProcessKind.US_EMERGENCY, emergency=True,
-                                      emergency_justification="Threat to life.", received_at=now - timedelta(hours=5))
-        deadline(case, DeadlineKind.FIRST_DECISION, due=process.received_at + timedelta(hours=1), status=status,
-                 closed=process.received_at + timedelta(minutes=minutes), process=process)
-        TimelineEvent.objects.create(case=case, at=process.received_at + timedelta(minutes=minutes), kind="transition",
-                                     message="m", params={"target": "approved"})
+        process = LegalProcessFactory(
+            case=case,
+            kind=ProcessKind.US_EMERGENCY,
+            emergency=True,
+            emergency_justification="Threat to life.",
+            received_at=now - timedelta(hours=5),
+        )
+        deadline(
+            case,
+            DeadlineKind.FIRST_DECISION,
+            due=process.received_at + timedelta(hours=1),
+            status=status,
+            closed=process.received_at + timedelta(minutes=minutes),
+            process=process,
+        )
+        TimelineEvent.objects.create(
+            case=case,
+            at=process.received_at + timedelta(minutes=minutes),
+            kind="transition",
+            message="m",
+            params={"target": "approved"},
+        )
     # a hold lapsing tomorrow, one in ten days, one in the other team
     for days, team in ((1, None), (10, None), (1, other)):
         case = CaseFactory(status=CaseStatus.RECEIVED, **({"team": team} if team else {}))
         process = LegalProcessFactory(case=case, kind=ProcessKind.US_PRESERVATION)
-        Preservation.objects.create(case=case, process=process, starts_at=now, expires_at=now + timedelta(days=days))
+        Preservation.objects.create(
+            case=case, process=process, starts_at=now, expires_at=now + timedelta(days=days)
+        )
     return now
 
 
@@ -62,7 +114,10 @@ def test_figures_of_the_supervisors_teams(board_data, supervisor, responder):
     assert status["triage"] == 2 and status["received"] == 3 and status["approved"] == 2
     assert board.open_total == 7
     this_week = board.deadlines_by_week[-1]
-    assert (this_week["met"], this_week["missed"]) == (1 + 1, 1 + 1 + 1)  # emergency first decisions too
+    assert (this_week["met"], this_week["missed"]) == (
+        1 + 1,
+        1 + 1 + 1,
+    )  # emergency first decisions too
     assert board.emergency["total"] == 2
     assert board.emergency["on_time"] == 1 and board.emergency["late"] == 1
     assert board.emergency["median_hours"] == 1.8  # (0.5 h + 3 h) / 2 = 1.75
@@ -78,11 +133,11 @@ def test_figures_of_the_supervisors_teams(board_data, supervisor, responder):
 
 def test_each_figure_links_to_the_queue(board_data, supervisor):
     page = verified_client(supervisor).get(reverse("transparency:dashboard")).content.decode()
-    assert f'{reverse("cases:queue")}?tab=all&amp;status=triage' in page
-    assert f'{reverse("cases:queue")}?tab=overdue' in page
-    assert f'{reverse("cases:queue")}?tab=emergency' in page
-    assert f'{reverse("cases:queue")}?tab=all&amp;kind=us_emergency_request' in page
-    assert f'{reverse("cases:queue")}?tab=unassigned' in page
+    assert f"{reverse('cases:queue')}?tab=all&amp;status=triage" in page
+    assert f"{reverse('cases:queue')}?tab=overdue" in page
+    assert f"{reverse('cases:queue')}?tab=emergency" in page
+    assert f"{reverse('cases:queue')}?tab=all&amp;kind=us_emergency_request" in page
+    assert f"{reverse('cases:queue')}?tab=unassigned" in page
 
 
 def test_dashboard_lists_the_cases_it_shows_in_the_access_log(board_data, supervisor):

@@ -1,0 +1,104 @@
+"""Transparency bench (issue 15): the half-year report, the DSA figures and the dashboard
+over the 1,000,000-case bench dataset (bench/seed.py; one legal process per case).
+
+    .venv/bin/python bench/transparency.py [--cases 1000000] [--runs 7] [--reseed]
+
+Prints, for the last complete half-year and for the whole history (every request in the
+database), the time to compute the law-enforcement request figures and the DSA section
+(median and worst of ``--runs``, after one warm-up), the dashboard's p50/p95 for the bench
+supervisor (two teams), the row counts and the load average (the machine is shared).
+Targets: report and DSA under 1 s each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import seed
+
+
+def _timed(fn: Any, runs: int) -> tuple[float, float, Any]:
+    result = fn()  # warm-up: plans, caches
+    times = []
+    for _i in range(runs):
+        started = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times), max(times), result
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--dashboard-runs", type=int, default=40)
+    parser.add_argument("--reseed", action="store_true")
+    args = parser.parse_args()
+    seed.dataset_prepare(cases=args.cases, reseed=args.reseed)
+
+    from django.db import connection
+
+    from cases.models import LegalProcess
+    from portal.accounts.models import User
+    from reports.transparency.dashboard import dashboard_for
+    from reports.transparency.dsa import dsa_figures
+    from reports.transparency.figures import ReportOptions, le_request_figures
+    from reports.transparency.periods import Period, period_current_default
+
+    half = period_current_default()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT min(received_at), max(received_at), count(*) FROM cases_legalprocess"
+        )
+        first, last, total = cursor.fetchone()
+    everything = Period(first.date(), last.date(), "all", half.time_zone)
+    in_half = LegalProcess.objects.filter(
+        received_at__gte=half.start, received_at__lt=half.end
+    ).count()
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"legal processes: {total:,} in all, {in_half:,} in {half.label}")
+    options = ReportOptions(band_below=0, other_below=10)
+    rows = []
+    for label, period in ((half.label, half), ("all history", everything)):
+        med, worst, figures = _timed(
+            lambda p=period: le_request_figures(period=p, options=options), args.runs
+        )
+        rows.append(
+            (f"request report, {label}", med, worst, f"{figures['totals']['requests']:,} requests")
+        )
+        med, worst, dsa = _timed(lambda p=period: dsa_figures(period=p), args.runs)
+        rows.append((f"DSA orders, {label}", med, worst, f"{dsa['total_orders']:,} orders"))
+    print(f"{'figure':<34} {'median':>9} {'worst':>9}  rows")
+    for label, med, worst, note in rows:
+        flag = "" if med < 1.0 else "  (over the 1 s target)"
+        print(f"{label:<34} {med * 1000:>7.0f} ms {worst * 1000:>7.0f} ms  {note}{flag}")
+
+    supervisor = User.objects.get(username=seed.SUPERVISOR)
+    times = []
+    dashboard_for(supervisor)
+    for _i in range(args.dashboard_runs):
+        started = time.perf_counter()
+        dashboard_for(supervisor)
+        times.append(time.perf_counter() - started)
+    print(
+        f"dashboard ({seed.SUPERVISOR}, {args.dashboard_runs} runs): "
+        f"p50 {statistics.median(times) * 1000:.0f} ms, p95 {_p95(times) * 1000:.0f} ms"
+    )
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+if __name__ == "__main__":
+    main()
