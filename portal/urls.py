@@ -70,4 +70,5 @@ urlpatterns = [
     path("officers/", include("portal.officers.urls")),
     path("transparency/", include("reports.transparency.urls")),
     path("", include("cases.conversation.urls")),  # a request's messages, on all three surfaces
+    path("", include("reports.disclosures.urls")),  # productions, verify
 ]

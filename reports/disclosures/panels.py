@@ -1,21 +1,119 @@
-"""Case page panels: the staff's productions panel and the officer's."""
+"""Case page panels: the staff's productions (prepare, send for approval, release, progress)
+and the officer's (released answers, certificate summary, download while the link works)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils import timezone
 
 from cases.extensions import CasePanel
-from cases.models import Case
+from cases.models import Case, CaseType
+from cases.policy import CaseAction, officer_agency_id
+from cases.selectors import cases_visible_to
+from reports.disclosures import policy
+from reports.disclosures.forms import DisclosureForm, ProducedFileForm, ReturnForm
+from reports.disclosures.links import download_expired, download_token
+from reports.disclosures.models import Disclosure, DisclosureKind, DisclosureState
+from reports.disclosures.selectors import disclosures_of, released_of
+from reports.disclosures.services import preparers_of
+
+# A post that failed re-renders the page with its bound form: {"create": form} or
+# {("file", pk): form} / {("return", pk): form}.
+BOUND_FORMS_ATTR = "disclosure_forms"
+
+
+@dataclass
+class Row:
+    disclosure: Disclosure
+    package: Any
+    files: list[Any]
+    record_total: int
+    file_form: ProducedFileForm | None = None
+    return_form: ReturnForm | None = None
+    can_submit: bool = False
+    can_release: bool = False
+    release_refusal: str = ""
+    expires_at: datetime | None = None
+    token: str = ""
+    expired: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _package(disclosure: Disclosure) -> Any:
+    try:
+        return disclosure.package
+    except Disclosure.package.RelatedObjectDoesNotExist:
+        return None
 
 
 def _staff_context(request: HttpRequest, case: Case) -> dict[str, Any] | None:
-    return None
+    if case.case_type != CaseType.REQUEST:
+        return None
+    user = request.user
+    can_work = cases_visible_to(user, CaseAction.WORK).filter(pk=case.pk).exists()
+    bound: dict[Any, Any] = getattr(request, BOUND_FORMS_ATTR, {})
+    rows = []
+    for d in disclosures_of(case):
+        files = list(d.files.all())
+        row = Row(
+            disclosure=d,
+            package=_package(d),
+            files=files,
+            record_total=sum(f.record_count for f in files),
+        )
+        if can_work and d.state == DisclosureState.DRAFT:
+            if d.kind == DisclosureKind.PRODUCTION:
+                row.file_form = bound.get(("file", d.pk)) or ProducedFileForm(
+                    case=case, disclosure=d
+                )
+            row.can_submit = True
+        if can_work and d.state == DisclosureState.READY:
+            row.release_refusal = policy.release_refusal(d, user, preparers_of(d))
+            row.can_release = not row.release_refusal
+            row.return_form = bound.get(("return", d.pk)) or ReturnForm(auto_id=f"ret{d.pk}_%s")
+        if d.released_at:
+            row.expires_at = policy.download_expires_at(d.released_at)
+        rows.append(row)
+    can_create = can_work and (
+        case.status in policy.PRODUCING_STATUSES or case.status in policy.REJECTION_STATUSES
+    )
+    return {
+        "disclosure_rows": rows,
+        "disclosure_form": (bound.get("create") or DisclosureForm(case=case))
+        if can_create
+        else None,
+        "disclosure_create_open": "create" in bound,
+        "rendering": any(r.package and r.package.status in ("queued", "rendering") for r in rows),
+    }
 
 
 def _officer_context(request: HttpRequest, case: Case) -> dict[str, Any] | None:
-    return None
+    if case.case_type != CaseType.REQUEST:
+        return None
+    agency_id = officer_agency_id(request.user)
+    if agency_id is None or case.agency_id != agency_id:
+        return None
+    now = timezone.now()
+    rows = []
+    for d in released_of(case):
+        package = _package(d)
+        files = list(d.files.all())
+        row = Row(
+            disclosure=d,
+            package=package,
+            files=files,
+            record_total=sum(f.record_count for f in files),
+            expires_at=policy.download_expires_at(d.released_at) if d.released_at else None,
+            expired=download_expired(d, now),
+        )
+        if package is not None and package.status == "done" and not row.expired:
+            row.token = download_token(d, agency_id)
+        rows.append(row)
+    return {"production_rows": rows, "download_days": policy.download_days()}
 
 
 STAFF_PANEL = CasePanel(

@@ -1,0 +1,180 @@
+"""Officer access: the productions list, expiring agency-bound downloads, the officer page;
+verification that names a production only to its own agency."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+from django.core import signing as django_signing
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from portal.accounts.tokens import api_token_issue
+from portal.audit.models import AccessEvent
+from portal.notifications.models import Notification
+from reports.disclosures.models import DisclosureKind, NotProducedReason
+from tests.factories import verified_client
+from tests.reports.disclosures.helpers import built, content
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def bearer(officer) -> APIClient:
+    token = api_token_issue(user=officer.user, name="Case system", scopes=["read"]).plaintext
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client
+
+
+def listing(client, reference):
+    return client.get(f"/api/v1/requests/{reference}/productions/")
+
+
+def test_officer_lists_and_downloads_their_production(collecting_case, responder, legal, officer_a):
+    disclosure, package = built(collecting_case, responder, legal)
+    client = bearer(officer_a)
+    answer = listing(client, collecting_case.reference)
+    assert answer.status_code == 200
+    (item,) = answer.json()["productions"]
+    assert item["reference"] == disclosure.reference
+    assert item["ready"] is True
+    assert item["records"] == 41
+    assert item["certificate"]["pdf_sha256"] == package.pdf_sha256
+    download = client.get(item["download_url"])
+    assert download.status_code == 200
+    assert download["Content-Type"] == "application/zip"
+    assert b"".join(download.streaming_content) == content(package.zip_file)
+    event = AccessEvent.objects.filter(action="download", case_reference=collecting_case.reference)
+    assert event.filter(actor=officer_a.user, outcome="success").count() == 1
+
+
+def test_the_officer_was_notified_when_it_could_be_downloaded(
+    collecting_case, responder, legal, officer_a
+):
+    built(collecting_case, responder, legal)
+    note = Notification.objects.get(user=officer_a.user, kind="disclosure_released")
+    assert collecting_case.reference in note.subject
+
+
+def test_another_agency_gets_404_for_list_and_link(
+    collecting_case, responder, legal, officer_a, officer_b
+):
+    built(collecting_case, responder, legal)
+    url = listing(bearer(officer_a), collecting_case.reference).json()["productions"][0][
+        "download_url"
+    ]
+    other = bearer(officer_b)
+    assert listing(other, collecting_case.reference).status_code == 404
+    refused = other.get(url)
+    assert refused.status_code == 404
+    assert refused["Content-Type"].startswith("application/problem+json")
+    assert AccessEvent.objects.filter(actor=officer_b.user, outcome="denied").exists()
+
+
+def test_an_expired_link_answers_404(collecting_case, responder, legal, officer_a, settings):
+    built(collecting_case, responder, legal)
+    client = bearer(officer_a)
+    url = listing(client, collecting_case.reference).json()["productions"][0]["download_url"]
+    settings.LIAISON_DISCLOSURE_DOWNLOAD_DAYS = 0  # the window closes at release
+    assert client.get(url).status_code == 404
+    assert (
+        listing(client, collecting_case.reference).json()["productions"][0]["download_url"] is None
+    )
+
+
+def test_a_changed_link_answers_404(collecting_case, responder, legal, officer_a):
+    disclosure, _package = built(collecting_case, responder, legal)
+    client = bearer(officer_a)
+    forged = django_signing.dumps({"d": disclosure.pk, "a": officer_a.agency_id}, salt="other")
+    base = f"/api/v1/requests/{collecting_case.reference}/productions/{disclosure.pk}"
+    url = f"{base}/download/{forged}/"
+    assert client.get(url).status_code == 404
+
+
+def test_officer_portal_shows_certificate_summary_and_downloads(
+    collecting_case, responder, legal, officer_a, officer_b
+):
+    _disclosure, package = built(collecting_case, responder, legal)
+    page = verified_client(officer_a.user).get(f"/officer/requests/{collecting_case.reference}/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Business records certificate" in html
+    assert package.pdf_sha256 in html
+    link = html.split('data-testid="production-download"')[0].rsplit('href="', 1)[1].split('"')[0]
+    response = verified_client(officer_a.user).get(link)
+    assert response.status_code == 200
+    assert verified_client(officer_b.user).get(link).status_code == 404
+
+
+def _verify(client, name, data):
+    return client.post("/api/v1/verify/", {"file": io_file(name, data)}, format="multipart")
+
+
+def io_file(name, data):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, data)
+
+
+def test_verify_names_the_production_only_to_its_agency(
+    collecting_case, responder, legal, officer_a, officer_b
+):
+    disclosure, package = built(collecting_case, responder, legal)
+    zip_bytes = content(package.zip_file)
+    own = _verify(bearer(officer_a), "p.zip", zip_bytes).json()
+    assert own["ok"] is True
+    assert own["production"]["reference"] == disclosure.reference
+    assert own["files"]["matching"] == 2
+    foreign = _verify(bearer(officer_b), "p.zip", zip_bytes).json()
+    assert foreign["ok"] is True  # the file speaks for itself...
+    assert foreign["production"] is None  # ...our records of agency A do not
+    # a validly signed letter we hold for nobody visible answers exactly the same way
+    _d, letter = built(
+        collecting_case,
+        responder,
+        legal,
+        kind=DisclosureKind.NO_RECORDS,
+        not_produced_reason=NotProducedReason.NO_DATA,
+    )
+    unknown = _verify(bearer(officer_b), "l.pdf", content(letter.pdf_file)).json()
+    assert unknown["production"] is None
+    assert set(unknown) == set(foreign)
+
+
+def test_verify_finds_a_changed_file_in_the_zip(collecting_case, responder, legal, officer_a):
+    _disclosure, package = built(collecting_case, responder, legal)
+    source = zipfile.ZipFile(io.BytesIO(content(package.zip_file)))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as changed:
+        for name in source.namelist():
+            data = source.read(name)
+            if name == "files/logins.csv":
+                data = data.replace(b"192.0.2.1,", b"192.0.2.9,", 1)
+            changed.writestr(name, data)
+        changed.writestr("files/extra.txt", b"not produced")
+    answer = _verify(bearer(officer_a), "p.zip", out.getvalue()).json()
+    assert answer["ok"] is False
+    assert answer["files"]["mismatched"] == ["files/logins.csv"]
+    assert answer["files"]["unlisted"] == ["files/extra.txt"]
+    assert "files_do_not_match_manifest" in answer["problems"]
+
+
+def test_verify_page_for_staff(collecting_case, responder, legal):
+    disclosure, package = built(collecting_case, responder, legal)
+    client = verified_client(responder)
+    assert client.get("/disclosures/verify/").status_code == 200
+    answer = client.post(
+        "/disclosures/verify/", {"file": io_file("p.pdf", content(package.pdf_file))}
+    )
+    assert answer.status_code == 200
+    assert disclosure.reference in answer.content.decode()
+    assert AccessEvent.objects.filter(action="disclosure_verify", actor=responder).exists()
