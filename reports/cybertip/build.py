@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from lxml import etree
+from lxml import etree  # type: ignore[import-untyped]
 
 from portal.audit.models import AccessEvent
 from reports.cybertip import validation as v
@@ -250,27 +250,27 @@ def reports_build(queryset: Any, *, batch: int = 1000) -> Iterator[tuple[int, by
         chunk = ids[offset : offset + batch]
         persons: dict[int, list[Any]] = {pk: [] for pk in chunk}
         details: dict[int, list[Any]] = {pk: [] for pk in chunk}
-        rows = ReportPerson.objects.filter(report_id__in=chunk).order_by(
+        people = ReportPerson.objects.filter(report_id__in=chunk).order_by(
             "report_id", "position", "pk"
         )
-        for row in rows.values(*PERSON_BUILD_FIELDS):
+        for row in people.values(*PERSON_BUILD_FIELDS):
             persons[row["report_id"]].append(_Row(row))
-        rows = InternetDetail.objects.filter(report_id__in=chunk).order_by(
+        blocks = InternetDetail.objects.filter(report_id__in=chunk).order_by(
             "report_id", "position", "pk"
         )
-        for row in rows.values(*DETAIL_BUILD_FIELDS):
+        for row in blocks.values(*DETAIL_BUILD_FIELDS):
             details[row["report_id"]].append(_Row(row))
         reports = CyberTipReport.objects.filter(pk__in=chunk).order_by("pk")
         for row in reports.values(*REPORT_BUILD_FIELDS):
-            report = _Row(row)
+            pk = row["pk"]
             element = report_element(
-                report,  # type: ignore[arg-type]
-                details=details[report.pk],
-                persons=persons[report.pk],
+                _Row(row),  # type: ignore[arg-type]
+                details=details[pk],
+                persons=persons[pk],
                 reporter=reporter,
                 contact=contact,
             )
-            yield report.pk, serialise(element), schema_errors(element)
+            yield pk, serialise(element), schema_errors(element)
 
 
 def missing_reporter_message() -> str:

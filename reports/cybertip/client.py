@@ -12,13 +12,13 @@ unless ``LIAISON_ENV=production`` *and* ``LIAISON_CYBERTIP_ALLOW_PRODUCTION`` ar
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, Any
 from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from lxml import etree
+from lxml import etree  # type: ignore[import-untyped]
 
 from reports.cybertip.xml import parse
 
@@ -168,7 +168,7 @@ class NcmecClient:
         )
         self.timeout = timeout or settings.LIAISON_CYBERTIP_TIMEOUT_SECONDS
 
-    def _call(self, method: str, path: str, **kwargs: object) -> Answer:
+    def _call(self, method: str, path: str, **kwargs: Any) -> Answer:
         try:
             response = self.session.request(
                 method, f"{self.base_url}/{path}", timeout=self.timeout, **kwargs

@@ -12,6 +12,7 @@ Business rules do not live here: writes go through ``reports.cybertip.services``
 
 from __future__ import annotations
 
+import pgtrigger
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
@@ -168,6 +169,14 @@ class CyberTipReport(models.Model):
                 fields=["status", "queued_at"],
                 condition=models.Q(status__in=["submitting", "open", "failed"]),
                 name="cybertip_report_attention",
+            ),
+        ]
+        triggers = [
+            # 18 USC 2258A(h): a filed report is a preservation request; it is never deleted.
+            pgtrigger.Protect(
+                name="cybertip_report_filed_kept",
+                operation=pgtrigger.Delete,
+                condition=pgtrigger.Q(old__status="finished"),
             ),
         ]
         constraints = [
@@ -355,6 +364,15 @@ class ReportFile(models.Model):
         ordering = ["added_at", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["report", "sha256"], name="cybertip_file_once")
+        ]
+        triggers = [
+            # Reported content is evidence under a preservation duty: its bytes and hashes
+            # never change and its row is never deleted (the database refuses both).
+            pgtrigger.ReadOnly(
+                name="cybertip_file_content_immutable",
+                fields=["file", "md5", "sha256", "size", "original_name", "report"],
+            ),
+            pgtrigger.Protect(name="cybertip_file_kept", operation=pgtrigger.Delete),
         ]
 
     def __str__(self) -> str:

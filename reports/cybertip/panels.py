@@ -16,7 +16,7 @@ def case_panel_context(request: HttpRequest, case: Case) -> dict[str, Any] | Non
     """Shown on child-safety cases to child-safety analysts and supervisors only."""
     if case.case_type != CaseType.CHILD_SAFETY:
         return None
-    if not user_roles(request.user) & CYBERTIP_ROLES:  # type: ignore[arg-type]
+    if not user_roles(request.user) & CYBERTIP_ROLES:
         return None
     reports = list(CyberTipReport.objects.filter(case=case).order_by("created_at", "pk"))
     return {"cybertip_reports": reports, "cybertip_case": case}

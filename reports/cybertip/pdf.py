@@ -11,7 +11,7 @@ from reports.cybertip.models import CyberTipReport
 
 
 def report_summary_pdf(report: CyberTipReport) -> bytes:
-    from weasyprint import HTML
+    from weasyprint import HTML  # type: ignore[import-untyped]
 
     html = render_to_string(
         "cybertip/summary_pdf.html",

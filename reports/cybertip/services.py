@@ -521,10 +521,14 @@ def cybertip_draft_for_user(
         prior: tuple[int, ...] = ()
         if draft is None:
             prior = tuple(
-                CyberTipReport.objects.filter(reported_user_key=key, status=ReportStatus.FINISHED)
+                int(report_id)
+                for report_id in CyberTipReport.objects.filter(
+                    reported_user_key=key, status=ReportStatus.FINISHED
+                )
                 .exclude(ncmec_report_id=None)
                 .order_by("finished_at")
                 .values_list("ncmec_report_id", flat=True)
+                if report_id is not None
             )
             draft = report_draft_create(
                 case=case,

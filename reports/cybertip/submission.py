@@ -295,7 +295,7 @@ def _advance(report: CyberTipReport, client: NcmecClient, actor: User) -> str:
     for file in files:
         if file.ncmec_file_id:
             continue
-        with default_storage.open(file.file.name, "rb") as content:
+        with default_storage.open(str(file.file.name), "rb") as content:
             row, answer = _call(
                 report,
                 Step.UPLOAD,

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-from lxml import etree
+from lxml import etree  # type: ignore[import-untyped]
 
 SCHEMA_PATH = Path(__file__).resolve().parent / "schema" / "cyber_tipline.xsd"
 OPEN_LIFETIME = timedelta(hours=24)
@@ -114,7 +114,7 @@ class NcmecTestServer:
     @property
     def base_url(self) -> str:
         host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}/ispws"
+        return f"http://{host!s}:{port}/ispws"
 
     def now(self) -> datetime:
         return datetime.now(UTC) + self.offset
@@ -366,7 +366,8 @@ def _multipart(headers: Any, body: bytes) -> tuple[dict[str, str], dict[str, tup
     for part in message.iter_parts():
         name = part.get_param("name", header="content-disposition")
         filename = part.get_filename()
-        payload = part.get_payload(decode=True) or b""
+        raw = part.get_payload(decode=True)
+        payload = raw if isinstance(raw, bytes) else b""
         if not name:
             continue
         if filename is not None:

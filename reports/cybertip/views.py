@@ -15,7 +15,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 from portal.audit.access import audited
 from portal.audit.models import AccessEvent, Action
 from portal.audit.services import access_event_record, access_list_record
+from portal.http import AuthenticatedHttpRequest
 from reports.cybertip import services
 from reports.cybertip.build import report_problems, reviews_for
 from reports.cybertip.forms import FileClassifyForm, FileUploadForm, ReportForm
@@ -44,8 +45,8 @@ def _report_url(reference: str, pk: int) -> str:
 
 
 @audited(Action.VIEW, object_type="cases.case")
-def report_new(request: HttpRequest, reference: str) -> HttpResponse:
-    case = cybertip_case_for_user(request.user, reference, request=request)  # type: ignore[arg-type]
+def report_new(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
+    case = cybertip_case_for_user(request.user, reference, request=request)
     form = ReportForm(request.POST or None, initial={"incident_time_zone": "UTC"})
     if request.method == "POST" and form.is_valid():
         try:
@@ -53,7 +54,7 @@ def report_new(request: HttpRequest, reference: str) -> HttpResponse:
                 case=case,
                 actor=request.user,
                 data=form.to_input(),
-                request=request,  # type: ignore[arg-type]
+                request=request,
             )
         except ValidationError as exc:
             form.add_service_errors(exc.message_dict)
@@ -66,8 +67,8 @@ def report_new(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @audited(Action.VIEW, object_type=OBJECT)
-def report_detail(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
-    report = report_for_user(request.user, reference, pk, request=request)  # type: ignore[arg-type]
+def report_detail(request: AuthenticatedHttpRequest, reference: str, pk: int) -> HttpResponse:
+    report = report_for_user(request.user, reference, pk, request=request)
     form = None
     if report.is_editable:
         form = ReportForm(request.POST or None, initial=ReportForm.initial_for(report))
@@ -77,7 +78,7 @@ def report_detail(request: HttpRequest, reference: str, pk: int) -> HttpResponse
                     report=report,
                     actor=request.user,
                     data=form.to_input(),
-                    request=request,  # type: ignore[arg-type]
+                    request=request,
                 )
             except ValidationError as exc:
                 form.add_service_errors(exc.message_dict)
@@ -88,7 +89,9 @@ def report_detail(request: HttpRequest, reference: str, pk: int) -> HttpResponse
     return render(request, "cybertip/report.html", _context(request, report, form))
 
 
-def _context(request: HttpRequest, report: Any, form: ReportForm | None) -> dict[str, Any]:
+def _context(
+    request: AuthenticatedHttpRequest, report: Any, form: ReportForm | None
+) -> dict[str, Any]:
     reviewed = reviews_for([report])[report.pk]
     revealed = {int(x) for x in request.GET.getlist("revealed") if x.isdigit()} & reviewed.files
     files = [
@@ -121,10 +124,10 @@ def _context(request: HttpRequest, report: Any, form: ReportForm | None) -> dict
 
 @audited(Action.UPDATE, object_type=OBJECT)
 @require_POST
-def report_submit(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
-    report = report_for_user(request.user, reference, pk, request=request)  # type: ignore[arg-type]
+def report_submit(request: AuthenticatedHttpRequest, reference: str, pk: int) -> HttpResponse:
+    report = report_for_user(request.user, reference, pk, request=request)
     try:
-        services.report_submit_request(report=report, actor=request.user, request=request)  # type: ignore[arg-type]
+        services.report_submit_request(report=report, actor=request.user, request=request)
     except ValidationError as exc:
         for field, problems in exc.message_dict.items():
             for problem in problems:
@@ -136,10 +139,10 @@ def report_submit(request: HttpRequest, reference: str, pk: int) -> HttpResponse
 
 @audited(Action.UPDATE, object_type=OBJECT)
 @require_POST
-def report_retract(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
-    report = report_for_user(request.user, reference, pk, request=request)  # type: ignore[arg-type]
-    services.cybertip_case_check(request.user, report.case_id, request=request)  # type: ignore[arg-type]
-    status = submission_retract(report=report, actor=request.user)  # type: ignore[arg-type]
+def report_retract(request: AuthenticatedHttpRequest, reference: str, pk: int) -> HttpResponse:
+    report = report_for_user(request.user, reference, pk, request=request)
+    services.cybertip_case_check(request.user, report.case_id, request=request)
+    status = submission_retract(report=report, actor=request.user)
     access_event_record(
         action="cybertip_retract",
         request=request,
@@ -153,15 +156,15 @@ def report_retract(request: HttpRequest, reference: str, pk: int) -> HttpRespons
 
 @audited(Action.CREATE, object_type=OBJECT)
 @require_POST
-def file_add(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
-    report = report_for_user(request.user, reference, pk, request=request)  # type: ignore[arg-type]
+def file_add(request: AuthenticatedHttpRequest, reference: str, pk: int) -> HttpResponse:
+    report = report_for_user(request.user, reference, pk, request=request)
     form = FileUploadForm(request.POST, request.FILES)
     if form.is_valid():
         upload = form.cleaned_data["file"]
         try:
             services.report_file_add(
                 report=report,
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 request=request,
                 upload=services.FileInput(
                     name=upload.name,
@@ -183,23 +186,27 @@ def file_add(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
 
 @audited(Action.UPDATE, object_type="cybertip.reportfile")
 @require_POST
-def file_reveal(request: HttpRequest, reference: str, pk: int, file_pk: int) -> HttpResponse:
+def file_reveal(
+    request: AuthenticatedHttpRequest, reference: str, pk: int, file_pk: int
+) -> HttpResponse:
     """The explicit reveal: record the view of this file by this person, then show it."""
-    file = report_file_for_user(request.user, reference, pk, file_pk, request=request)  # type: ignore[arg-type]
-    services.report_file_view_record(file=file, actor=request.user, request=request)  # type: ignore[arg-type]
+    file = report_file_for_user(request.user, reference, pk, file_pk, request=request)
+    services.report_file_view_record(file=file, actor=request.user, request=request)
     return HttpResponseRedirect(f"{_report_url(reference, pk)}?revealed={file.pk}#file-{file.pk}")
 
 
 @audited(Action.DOWNLOAD, object_type="cybertip.reportfile")
 @require_GET
-def file_content(request: HttpRequest, reference: str, pk: int, file_pk: int) -> HttpResponse:
+def file_content(
+    request: AuthenticatedHttpRequest, reference: str, pk: int, file_pk: int
+) -> HttpResponse | FileResponse:
     """The file's bytes, only to someone the access log records as having revealed it."""
-    file = report_file_for_user(request.user, reference, pk, file_pk, request=request)  # type: ignore[arg-type]
+    file = report_file_for_user(request.user, reference, pk, file_pk, request=request)
     revealed = AccessEvent.objects.filter(
         action=services.ACTION_FILE_VIEW,
         object_type="cybertip.reportfile",
         object_id=str(file.pk),
-        actor=request.user,  # type: ignore[misc]
+        actor=request.user,
         case_reference=reference.upper(),
     ).exists()
     if not revealed:
@@ -208,7 +215,7 @@ def file_content(request: HttpRequest, reference: str, pk: int, file_pk: int) ->
         action=Action.DOWNLOAD, request=request, obj=file, case_reference=file.report.case.reference
     )
     response = FileResponse(
-        default_storage.open(file.file.name, "rb"),
+        default_storage.open(str(file.file.name), "rb"),
         content_type=file.content_type or "application/octet-stream",
     )
     response["Content-Disposition"] = "inline"
@@ -218,14 +225,16 @@ def file_content(request: HttpRequest, reference: str, pk: int, file_pk: int) ->
 
 @audited(Action.UPDATE, object_type="cybertip.reportfile")
 @require_POST
-def file_classify(request: HttpRequest, reference: str, pk: int, file_pk: int) -> HttpResponse:
-    file = report_file_for_user(request.user, reference, pk, file_pk, request=request)  # type: ignore[arg-type]
+def file_classify(
+    request: AuthenticatedHttpRequest, reference: str, pk: int, file_pk: int
+) -> HttpResponse:
+    file = report_file_for_user(request.user, reference, pk, file_pk, request=request)
     form = FileClassifyForm(request.POST, prefix=f"file{file.pk}")
     if form.is_valid():
         try:
             services.report_file_classify(
                 file=file,
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 annotations=form.cleaned_data["annotations"],
                 industry_classification=form.cleaned_data["industry_classification"],
                 publicly_available=file.publicly_available,
@@ -240,14 +249,14 @@ def file_classify(request: HttpRequest, reference: str, pk: int, file_pk: int) -
 
 @audited(Action.LIST, object_type=OBJECT)
 @require_GET
-def attention(request: HttpRequest) -> HttpResponse:
+def attention(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Supervisors: failed and stuck submissions, each with NCMEC's last answer."""
     from django.http import Http404
 
     from portal.accounts.roles import Role, user_roles
 
-    if Role.SUPERVISOR not in user_roles(request.user):  # type: ignore[arg-type]
+    if Role.SUPERVISOR not in user_roles(request.user):
         raise Http404
-    rows = list(reports_needing_attention(request.user)[:200])  # type: ignore[arg-type]
+    rows = list(reports_needing_attention(request.user)[:200])
     access_list_record(object_type=OBJECT, objects=rows, request=request)
     return render(request, "cybertip/attention.html", {"rows": rows})

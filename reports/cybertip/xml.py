@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from lxml import etree
+from lxml import etree  # type: ignore[import-untyped]
 
 from reports.cybertip.models import PersonRole
 from reports.cybertip.validation import phone_split
@@ -417,7 +417,7 @@ def schema_errors(element: etree._Element) -> list[str]:
     validator = schema()
     if validator.validate(element):
         return []
-    return [f"line {e.line}: {e.message}" for e in validator.error_log]  # type: ignore[attr-defined]
+    return [f"line {e.line}: {e.message}" for e in validator.error_log]
 
 
 def parse(data: bytes) -> etree._Element:

@@ -109,3 +109,20 @@ def test_files_are_hashed_and_stored_under_their_sha256(cs_case, child_safety, m
     assert row.sha256 == hashlib.sha256(upload.content).hexdigest()
     assert row.md5 == hashlib.md5(upload.content).hexdigest()  # noqa: S324 (NCMEC's hash)
     assert (media_root / row.file.name).read_bytes() == upload.content
+
+
+def test_the_database_keeps_reported_content_and_filed_reports(cs_case, child_safety):
+    from django.db import DatabaseError, transaction
+
+    from reports.cybertip.models import ReportFile
+
+    report = report_draft_create(case=cs_case, actor=child_safety, data=report_input())
+    row = report_file_add(report=report, actor=child_safety, upload=file_input(1))
+    with pytest.raises(DatabaseError), transaction.atomic():
+        ReportFile.objects.filter(pk=row.pk).update(sha256="0" * 64)
+    with pytest.raises(DatabaseError), transaction.atomic():
+        ReportFile.objects.filter(pk=row.pk).delete()
+    CyberTipReport.objects.filter(pk=report.pk).update(status=ReportStatus.FINISHED)
+    with pytest.raises(DatabaseError), transaction.atomic():
+        CyberTipReport.objects.filter(pk=report.pk)._raw_delete("default")
+    assert CyberTipReport.objects.filter(pk=report.pk).exists()

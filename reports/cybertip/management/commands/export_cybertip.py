@@ -50,6 +50,4 @@ class Command(BaseCommand):
             case_reference=case.reference,
             details={"format": "ncmec-xml"},
         )
-        self.stdout.buffer.write(document) if hasattr(self.stdout, "buffer") else self.stdout.write(
-            document.decode("utf-8"), ending=""
-        )
+        self.stdout.write(document.decode("utf-8"), ending="")
