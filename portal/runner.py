@@ -17,6 +17,7 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 HOST = os.environ.get("LIAISON_HOST", "127.0.0.1")
 PORT = os.environ.get("LIAISON_PORT", "8000")
+NCMEC_PORT = os.environ.get("LIAISON_NCMEC_TEST_PORT", "8102")
 
 
 def _children() -> list[tuple[str, list[str]]]:
@@ -26,6 +27,9 @@ def _children() -> list[tuple[str, list[str]]]:
         ("web", [python, "manage.py", "runserver", f"{HOST}:{PORT}", "--noreload"]),
         ("worker", [*celery, "worker", "--loglevel=INFO", "--concurrency=2", "-n", "worker@%h"]),
         ("beat", [*celery, "beat", "--loglevel=INFO", "--pidfile="]),
+        # The project's stand-in for NCMEC's CyberTipline API (reports/cybertip), so the
+        # demo files reports without ever reaching NCMEC (LIAISON_CYBERTIP_ENVIRONMENT=local).
+        ("ncmec", [python, "-m", "reports.cybertip.testserver", "--port", NCMEC_PORT]),
     ]
 
 
