@@ -11,7 +11,7 @@ All names, addresses, numbers and IPs are fictitious (example.com, 555, RFC 5737
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,6 +27,10 @@ from portal.accounts.models import Agency, Officer, Team, User
 K = ProcessKind
 T = TargetKind
 DEMO_MARK = "[demo]"
+# Outputs that answer a demo case before it may be marked disclosed (``reports.disclosures``
+# releases a signed production: its workflow guard requires one). Filled from an output
+# app's ``AppConfig.ready()``; called as ``answer(case=, preparer=, approver=)``.
+DEMO_ANSWERS: list[Callable[..., None]] = []
 
 
 def demo_pdf(title: str) -> bytes:
@@ -216,17 +220,10 @@ def demo_cases_create(
         ndo_expires_on=(now + timedelta(days=120)).date(),
         targets=[(T.EMAIL, "fraud.suspect@example.com")],
     )
-    _move(
-        case,
-        supervisor,
-        "triage",
-        "legal_review",
-        "approved",
-        "collecting",
-        "ready_to_disclose",
-        "disclosed",
-        "closed",
-    )
+    case = _move(case, supervisor, "triage", "legal_review", "approved", "collecting")
+    for answer in DEMO_ANSWERS:
+        answer(case=case, preparer=responder, approver=legal)
+    _move(case, supervisor, "ready_to_disclose", "disclosed", "closed")
 
     # 8. A pen/trap order being implemented.
     case = add(

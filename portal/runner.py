@@ -42,6 +42,7 @@ def main() -> int:
     from django.core.management import call_command
 
     call_command("migrate", interactive=False, verbosity=0)
+    call_command("disclosure_demo_pki")  # demo signing key and CA under var/, once
     call_command("load_demo")
 
     processes: list[tuple[str, subprocess.Popen]] = []

@@ -26,3 +26,9 @@ class DisclosuresConfig(AppConfig):
         # The render task renders, signs and packs released disclosures; it reads no case
         # through the gate and holds no role, so it can do nothing else.
         register_system_actor(RENDERER, roles=(), label=_("Disclosure renderer"))
+        # The demo's disclosed case needs its signed answer first (cases.demo asks).
+        from cases import demo as cases_demo
+        from reports.disclosures.demo import demo_answer
+
+        if demo_answer not in cases_demo.DEMO_ANSWERS:
+            cases_demo.DEMO_ANSWERS.append(demo_answer)
