@@ -73,11 +73,15 @@ def countdown_tone(due_at: datetime | None, now: datetime | None = None) -> str:
 
 @register.filter
 def when(value: datetime | None) -> str:
-    """A timestamp in the viewer's zone, with the zone named: ``2026-03-02 14:05 CET``."""
+    """A timestamp in the viewer's zone, with the zone named: ``2026-03-02 14:05 CET`` in
+    English (the staff's house style, ISO order), the language's own short form elsewhere
+    (``02/03/2026 14:05 CET`` in French, ``02.03.2026 14:05 CET`` in German)."""
     if value is None:
         return ""
     local = timezone.localtime(value)
-    return f"{date_format(local, 'Y-m-d H:i')} {local.tzname()}"
+    language = get_language() or "en"
+    shape = "Y-m-d H:i" if language.startswith("en") else "SHORT_DATETIME_FORMAT"
+    return f"{date_format(local, shape)} {local.tzname()}"
 
 
 STATUS_TONES = {

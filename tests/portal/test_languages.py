@@ -91,3 +91,24 @@ def test_the_api_answers_bad_input_in_the_language_asked_for(officer_a):
     assert "ongeldige velden" in problem["detail"]
     targets = next(e for e in problem["errors"] if e["field"] == "targets")
     assert targets == {"field": "targets", "message": "Dit veld is vereist.", "code": "required"}
+
+
+@pytest.mark.parametrize(
+    ("language", "shown"),
+    [
+        ("en", "2026-03-02 14:05 UTC"),
+        ("fr", "02/03/2026 14:05 UTC"),
+        ("de", "02.03.2026 14:05 UTC"),
+        ("nl", "2-3-2026 14:05 UTC"),
+        ("es", "02/03/2026 14:05 UTC"),
+    ],
+)
+def test_times_are_written_the_way_the_language_writes_them_with_their_zone(language, shown):
+    from datetime import UTC, datetime
+
+    from django.utils import translation
+
+    from cases.templatetags.case_ui import when
+
+    with translation.override(language):
+        assert when(datetime(2026, 3, 2, 14, 5, tzinfo=UTC)) == shown
