@@ -164,9 +164,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# CJIS Security Policy AC-7: lock after 5 failed logons within 15 minutes until released.
+# NIST 800-53 AC-7 (CJIS): 5 failed logons within 15 minutes lock the account for 30 minutes
+# unless an administrator releases it earlier (0 minutes: until released); one client
+# address may fail this often per window, across usernames (portal/accounts/lockout.py).
 LIAISON_LOCKOUT_FAILURES = env.int("LIAISON_LOCKOUT_FAILURES", default=5)
 LIAISON_LOCKOUT_WINDOW = timedelta(minutes=env.int("LIAISON_LOCKOUT_WINDOW_MINUTES", default=15))
+LIAISON_LOCKOUT_DURATION = timedelta(minutes=env.int("LIAISON_LOCKOUT_MINUTES", default=30))
+LIAISON_LOCKOUT_ADDRESS_FAILURES = env.int("LIAISON_LOCKOUT_ADDRESS_FAILURES", default=20)
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = env.int("LIAISON_SESSION_IDLE_SECONDS", default=15 * 60)
@@ -462,6 +466,17 @@ LIAISON_AUDIT_CHECKPOINT_DIR = Path(
     env.str("LIAISON_AUDIT_CHECKPOINT_DIR", default=str(VAR_DIR / "audit" / "checkpoints"))
 )
 LIAISON_AUDIT_CHECKPOINT_KEY = env.str("LIAISON_AUDIT_CHECKPOINT_KEY", default="")
+# Older checkpoint keys still accepted when verifying (after a rotation).
+LIAISON_AUDIT_CHECKPOINT_KEY_FALLBACKS = env.list(
+    "LIAISON_AUDIT_CHECKPOINT_KEY_FALLBACKS", default=[]
+)
+# Where each checkpoint is also copied (write-once), off this host: directories (a mounted
+# share, a WORM volume) and auditors' e-mail addresses (docs/security.md, finding 2).
+LIAISON_AUDIT_CHECKPOINT_SHIP_DIRS = env.list("LIAISON_AUDIT_CHECKPOINT_SHIP_DIRS", default=[])
+LIAISON_AUDIT_CHECKPOINT_EMAILS = env.list("LIAISON_AUDIT_CHECKPOINT_EMAILS", default=[])
+# The key of the chain's anchors (portal/audit/anchors.py); unset: derived from SECRET_KEY.
+LIAISON_AUDIT_CHAIN_KEY = env.str("LIAISON_AUDIT_CHAIN_KEY", default="")
+LIAISON_AUDIT_CHAIN_KEY_FALLBACKS = env.list("LIAISON_AUDIT_CHAIN_KEY_FALLBACKS", default=[])
 # Queue the sealer when a transaction that wrote events commits (beat seals the rest).
 LIAISON_AUDIT_SEAL_ON_COMMIT = env.bool("LIAISON_AUDIT_SEAL_ON_COMMIT", default=True)
 

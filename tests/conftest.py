@@ -15,6 +15,15 @@ def _no_seal_tasks_from_tests(settings):
     settings.LIAISON_AUDIT_SEAL_ON_COMMIT = False
 
 
+@pytest.fixture(autouse=True)
+def _fresh_sign_in_address_limits():
+    """Every test client signs in from 127.0.0.1; the per-address sign-in limit (lockout.py)
+    lives in the cache, and must not carry one test's failures into the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
     """On the embedded default the portal connects as ``liaison_app`` (portal.dbroles); the

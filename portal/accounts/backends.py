@@ -19,4 +19,4 @@ class LockoutAwareModelBackend(ModelBackend):
     def user_can_authenticate(self, user: User | AnonymousUser | None) -> bool:
         if getattr(user, "is_system_actor", False):
             return False
-        return super().user_can_authenticate(user) and getattr(user, "locked_at", None) is None
+        return super().user_can_authenticate(user) and not getattr(user, "is_locked", False)

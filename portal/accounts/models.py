@@ -76,7 +76,11 @@ class User(AbstractUser):
 
     @property
     def is_locked(self) -> bool:
-        return self.locked_at is not None
+        """The lock is in force now; it ends by itself after the lockout period
+        (``portal.accounts.lockout``, the one place of the rule)."""
+        from portal.accounts.lockout import user_lock_active
+
+        return user_lock_active(self)
 
 
 class LoginFailure(models.Model):

@@ -40,7 +40,6 @@ logger = logging.getLogger(__name__)
 
 REFUSAL_LABELS = {
     "inactive": gettext_lazy("account inactive"),
-    "locked": gettext_lazy("account locked"),
     "not_officer": gettext_lazy("not an officer"),
     "officer_applied": gettext_lazy("officer not yet verified"),
     "officer_rejected": gettext_lazy("officer application rejected"),
@@ -56,8 +55,8 @@ def officer_access_refusal(user: User) -> str | None:
     """
     if not user.is_active:
         return "inactive"
-    if user.locked_at is not None:
-        return "locked"
+    # A sign-in lockout is not a standing: it locks the web sign-in for a while, and leaves
+    # the officer's API tokens (another credential, with its own rate limit) working.
     officer = getattr(user, "officer", None) if hasattr(user, "officer") else None
     if officer is None:
         return "not_officer"

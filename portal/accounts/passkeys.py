@@ -33,6 +33,7 @@ from django_otp_webauthn.views import (
     CompleteCredentialRegistrationView,
 )
 
+from portal.accounts.lockout import lock_active_q
 from portal.accounts.models import User
 from portal.accounts.services import user_security_stamp_rotate
 from portal.accounts.views import _locked_message
@@ -68,7 +69,7 @@ def _passkey_refuse_locked(request: HttpRequest) -> None:
     instead of getting a generic failure. The refusal is logged like a locked password try.
     """
     user_id = request.session.get(SESSION_KEY)  # set while signed in, kept when refused
-    locked = User.objects.filter(pk=user_id, locked_at__isnull=False).first() if user_id else None
+    locked = User.objects.filter(lock_active_q(), pk=user_id).first() if user_id else None
     if locked is None:
         return
     access_event_record(

@@ -6,9 +6,7 @@ Each function is one durable state change that also writes its access event.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
 
-from django.conf import settings
 from django.contrib.auth import update_session_auth_hash
 from django.db import transaction
 from django.db.models import QuerySet
@@ -16,65 +14,28 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from portal.accounts.lockout import FailureResult, login_failure_count
 from portal.accounts.models import (
     BACKUP_CODE_ALPHABET,
     BackupCode,
     BackupCodeDevice,
-    LoginFailure,
     User,
     _new_security_stamp,
 )
-from portal.audit.services import Outcome, access_event_record
+from portal.audit.services import access_event_record
 
 BACKUP_CODE_COUNT = 10
-
-
-@dataclass(frozen=True)
-class FailureResult:
-    locked: bool
-    remaining: int
 
 
 def login_failure_record(
     *, user: User | None, username: str, kind: str, request: HttpRequest | None
 ) -> FailureResult:
-    """Count one failed sign-in step and lock the account on the fifth within the window.
+    """Count one failed sign-in step and lock the account on reaching the limit.
 
-    CJIS Security Policy AC-7: after 5 invalid attempts within 15 minutes the account is
-    locked until an administrator releases it. Failures from before the last release do
-    not count again.
+    The rule (AC-7: 5 in 15 minutes lock for 30, or until released) and the race-free
+    counting of the sign-in views live in ``portal.accounts.lockout``.
     """
-    action = "login_failed" if kind == LoginFailure.Kind.PASSWORD else "otp_failed"
-    with transaction.atomic():
-        access_event_record(
-            action=action,
-            request=request,
-            actor=user,
-            actor_label=user.get_username() if user else "(unknown user)",
-            outcome=Outcome.FAILURE,
-            details={} if user else {"username_known": False},
-        )
-        if user is None:
-            return FailureResult(locked=False, remaining=settings.LIAISON_LOCKOUT_FAILURES)
-        now = timezone.now()
-        LoginFailure.objects.create(user=user, kind=kind, at=now)
-        since = now - settings.LIAISON_LOCKOUT_WINDOW
-        user = User.objects.select_for_update().get(pk=user.pk)
-        if user.lock_released_at and user.lock_released_at > since:
-            since = user.lock_released_at
-        failures = LoginFailure.objects.filter(user=user, at__gt=since).count()
-        remaining = max(settings.LIAISON_LOCKOUT_FAILURES - failures, 0)
-        if remaining == 0 and user.locked_at is None:
-            User.objects.filter(pk=user.pk, locked_at__isnull=True).update(locked_at=now)
-            access_event_record(
-                action="lockout",
-                request=request,
-                actor=user,
-                obj=user,
-                outcome=Outcome.DENIED,
-                details={"failures": failures},
-            )
-        return FailureResult(locked=remaining == 0, remaining=remaining)
+    return login_failure_count(user=user, username=username, kind=kind, request=request)
 
 
 def user_lock_release(*, user: User, actor: User, request: HttpRequest | None = None) -> None:
@@ -172,6 +133,26 @@ def second_factor_verify(*, user: User, token: str) -> TOTPDevice | BackupCodeDe
             if device.verify_token(token):
                 return device
     return None
+
+
+def totp_code_already_used(*, user: User, token: str) -> bool:
+    """Was this code right, but for a time step already used? The person then needs to
+    know to wait for the next code, not to suspect their app (issue 9, item 14).
+
+    django-otp refuses any step at or before the device's ``last_t``; this recomputes the
+    codes of the steps within the device's tolerance that are at or before it.
+    """
+    from django_otp.oath import TOTP, hotp
+
+    token = token.strip().replace(" ", "")
+    if not (token.isdigit() and len(token) == 6):
+        return False
+    for device in TOTPDevice.objects.filter(user=user, confirmed=True):
+        now_t = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift).t()
+        for step in range(now_t - device.tolerance, now_t + device.tolerance + 1):
+            if step <= device.last_t and hotp(device.bin_key, step, device.digits) == int(token):
+                return True
+    return False
 
 
 def user_has_second_factor(user: User) -> bool:

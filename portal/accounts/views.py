@@ -25,13 +25,18 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
 from portal.accounts.forms import EnrolForm, PasswordStepForm, SecondFactorForm
+from portal.accounts.lockout import (
+    login_attempt_failed,
+    login_attempt_start,
+    login_attempt_succeeded,
+)
 from portal.accounts.middleware import AUTH_AT_KEY
 from portal.accounts.models import LoginFailure, User
 from portal.accounts.qr import otpauth_qr_svg
 from portal.accounts.services import (
     backup_codes_generate,
-    login_failure_record,
     second_factor_verify,
+    totp_code_already_used,
     totp_device_confirm,
     totp_device_start,
     user_security_stamp_rotate,
@@ -41,10 +46,27 @@ from portal.http import AuthenticatedHttpRequest
 
 
 def _locked_message() -> str:
+    """Shown once the second step locked the account (the person proved the password)."""
     return _(
         "This account is locked after repeated failed sign-in attempts. "
-        "Ask an administrator to release it."
-    )
+        "Wait %(minutes)d minutes, or ask an administrator to release it."
+    ) % {"minutes": _lockout_minutes()}
+
+
+def _refused_message() -> str:
+    """The one answer of the password step to a wrong password, an unknown username and a
+    locked account alike, so that it tells nobody which usernames exist (issue 9, item 13)."""
+    return _(
+        "Wrong username or password, or sign-in is paused for up to %(minutes)d minutes "
+        "after repeated failed attempts."
+    ) % {"minutes": _lockout_minutes()}
+
+
+def _lockout_minutes() -> int:
+    from django.conf import settings
+
+    duration = settings.LIAISON_LOCKOUT_DURATION or settings.LIAISON_LOCKOUT_WINDOW
+    return int(duration.total_seconds() // 60)
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -79,6 +101,17 @@ def _with_next(url_name: str, next_url: str) -> str:
     return url
 
 
+def _refusal_log(request: HttpRequest, user: User) -> None:
+    """The right credential arrived while the account got locked: refused after all."""
+    access_event_record(
+        action="login_failed",
+        request=request,
+        actor=user,
+        outcome=Outcome.DENIED,
+        details={"reason": "locked"},
+    )
+
+
 @login_not_required
 @never_cache
 @sensitive_post_parameters("password")
@@ -91,31 +124,26 @@ def login_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         username = form.cleaned_data["username"]
         known = User.objects.filter(username=username).first()
-        if known is not None and known.is_locked:
-            access_event_record(
-                action="login_failed",
-                request=request,
-                actor=known,
-                outcome=Outcome.DENIED,
-                details={"reason": "locked"},
-            )
-            form.add_error(None, _locked_message())
-        else:
+        # Counted before the password is checked, and re-checked after (lockout.py).
+        attempt = login_attempt_start(
+            user=known, username=username, kind=LoginFailure.Kind.PASSWORD, request=request
+        )
+        user = None
+        if attempt.allowed:
             user = authenticate(request, username=username, password=form.cleaned_data["password"])
             if user is None:
-                result = login_failure_record(
-                    user=known, username=username, kind=LoginFailure.Kind.PASSWORD, request=request
-                )
-                form.add_error(
-                    None,
-                    _locked_message() if result.locked else _("Wrong username or password."),
-                )
-            else:
-                login(request, user)
-                request.session[AUTH_AT_KEY] = time.time()
-                access_event_record(action="login", request=request, details={"step": "password"})
-                step = "accounts:verify" if user_has_device(user) else "accounts:enrol"
-                return HttpResponseRedirect(_with_next(step, _next_url(request)))
+                login_attempt_failed(attempt=attempt, username=username, request=request)
+            elif not login_attempt_succeeded(attempt):
+                _refusal_log(request, user)
+                user = None
+        if user is None:
+            form.add_error(None, _refused_message())
+        else:
+            login(request, user)
+            request.session[AUTH_AT_KEY] = time.time()
+            access_event_record(action="login", request=request, details={"step": "password"})
+            step = "accounts:verify" if user_has_device(user) else "accounts:enrol"
+            return HttpResponseRedirect(_with_next(step, _next_url(request)))
     return render(
         request, "accounts/login.html", {"form": form, "next": request.GET.get("next", "")}
     )
@@ -132,10 +160,15 @@ def verify_view(request: AuthenticatedHttpRequest) -> HttpResponse:
         return redirect("accounts:enrol")
     form = SecondFactorForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        device = second_factor_verify(user=user, token=form.cleaned_data["token"])
-        if device is not None and not User.objects.filter(pk=user.pk, locked_at=None).exists():
-            device = None
-        if device is not None:
+        token = form.cleaned_data["token"]
+        attempt = login_attempt_start(
+            user=user,
+            username=user.get_username(),
+            kind=LoginFailure.Kind.SECOND_FACTOR,
+            request=request,
+        )
+        device = second_factor_verify(user=user, token=token) if attempt.allowed else None
+        if device is not None and login_attempt_succeeded(attempt):
             otp_login(request, device)
             request.session.cycle_key()
             access_event_record(
@@ -144,17 +177,28 @@ def verify_view(request: AuthenticatedHttpRequest) -> HttpResponse:
                 details={"step": "second_factor", "device": device._meta.model_name},
             )
             return redirect(_next_url(request))
-        result = login_failure_record(
-            user=user,
-            username=user.get_username(),
-            kind=LoginFailure.Kind.SECOND_FACTOR,
-            request=request,
-        )
-        if result.locked:
+        if device is not None:  # right, but the account was locked while it was checked
+            _refusal_log(request, user)
+            locked = True
+        elif attempt.allowed:
+            locked = login_attempt_failed(
+                attempt=attempt, username=user.get_username(), request=request
+            ).locked
+        else:
+            locked = attempt.reason != "address"
+        if locked:
             logout(request)
             messages.error(request, _locked_message())
             return redirect("accounts:login")
-        form.add_error("token", _("That code is not valid. Check the app and try again."))
+        if not attempt.allowed:
+            form.add_error("token", _refused_message())
+        elif totp_code_already_used(user=user, token=token):
+            form.add_error(
+                "token",
+                _("That code was already used. Wait for the app to show the next one."),
+            )
+        else:
+            form.add_error("token", _("That code is not valid. Check the app and try again."))
     has_passkey = WebAuthnCredential.objects.filter(user=user, confirmed=True).exists()
     return render(
         request,

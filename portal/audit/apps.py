@@ -52,16 +52,39 @@ def check_access_log_setup(app_configs: Any = None, **kwargs: Any) -> list[check
 def check_checkpoint_key(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     """In production the daily checkpoints must be signed, or anyone able to rewrite the
     database could rewrite the exported head hashes as well."""
-    if settings.LIAISON_AUDIT_CHECKPOINT_KEY:
-        return []
-    return [
-        checks.Warning(
-            "LIAISON_AUDIT_CHECKPOINT_KEY is not set: daily access-log checkpoints are "
-            "written unsigned.",
-            hint="Set it to a long random secret kept outside the database.",
-            id="audit.W001",
+    messages: list[checks.CheckMessage] = []
+    if not settings.LIAISON_AUDIT_CHECKPOINT_KEY:
+        messages.append(
+            checks.Warning(
+                "LIAISON_AUDIT_CHECKPOINT_KEY is not set: daily access-log checkpoints are "
+                "written unsigned.",
+                hint="Set it to a long random secret kept outside the database.",
+                id="audit.W001",
+            )
         )
-    ]
+    if not (
+        settings.LIAISON_AUDIT_CHECKPOINT_SHIP_DIRS or settings.LIAISON_AUDIT_CHECKPOINT_EMAILS
+    ):
+        messages.append(
+            checks.Warning(
+                "Access-log checkpoints stay on this host only: whoever rewrites the database "
+                "here can rewrite them too.",
+                hint="Set LIAISON_AUDIT_CHECKPOINT_SHIP_DIRS (an off-host or write-once "
+                "volume) and/or LIAISON_AUDIT_CHECKPOINT_EMAILS (docs/security.md).",
+                id="audit.W002",
+            )
+        )
+    if getattr(settings, "PRODUCTION", False) and not settings.LIAISON_DB_MIGRATE:
+        messages.append(
+            checks.Warning(
+                "DATABASE_MIGRATE_URL is not set: migrate and the portal use one login, "
+                "which then owns the access log and can switch its guard off.",
+                hint="Migrate as the schema owner, run as a role with SELECT and INSERT on "
+                "the log; check it with manage.py check --deploy --database default.",
+                id="audit.W003",
+            )
+        )
+    return messages
 
 
 def check_database_roles(

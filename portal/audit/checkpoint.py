@@ -45,6 +45,14 @@ def _key() -> bytes:
     return settings.LIAISON_AUDIT_CHECKPOINT_KEY.encode()
 
 
+def _keys() -> list[bytes]:
+    """The signing key, then the older keys still accepted (after a rotation)."""
+    if not settings.LIAISON_AUDIT_CHECKPOINT_KEY:
+        return []
+    fallbacks = getattr(settings, "LIAISON_AUDIT_CHECKPOINT_KEY_FALLBACKS", [])
+    return [_key(), *(k.encode() for k in fallbacks)]
+
+
 def _key_id(key: bytes) -> str:
     """A short public name for the key, so a verifier knows which key to use after
     rotation; it reveals nothing about the key."""
@@ -88,6 +96,7 @@ def checkpoint_write(*, directory: Path | None = None, force: bool = False) -> C
         json.dump(payload, handle, indent=2, sort_keys=True)
         handle.write("\n")
     os.replace(tmp, path)
+    checkpoint_ship(path)
     if key:
         logger.info("audit checkpoint seq=%s hash=%s file=%s", head.seq, head.hash, path)
     else:
@@ -105,7 +114,12 @@ def checkpoint_check(path: Path) -> tuple[list[str], list[str]]:
 
     Run after the chain itself verified: then "the row at this position has this hash"
     proves nothing before that position was rewritten or removed since the checkpoint.
-    A missing key or signature is a warning: the position/hash check still runs.
+
+    With ``LIAISON_AUDIT_CHECKPOINT_KEY`` set, a checkpoint that is unsigned, or signed with
+    another key, is an error (security review, finding 2): anyone who can write the file
+    can write an unsigned one, and a key nobody here holds proves nothing. Older keys stay
+    acceptable through ``LIAISON_AUDIT_CHECKPOINT_KEY_FALLBACKS`` after a rotation. Without
+    a key configured here, a signature cannot be checked: that is a warning.
     """
     try:
         payload = json.loads(Path(path).read_text())
@@ -115,14 +129,21 @@ def checkpoint_check(path: Path) -> tuple[list[str], list[str]]:
         return [f"{path}: not a checkpoint of format {FORMAT}"], []
     errors: list[str] = []
     warnings: list[str] = []
-    key = _key()
+    keys = {_key_id(k): k for k in _keys()}
     signature = payload.get("hmac_sha256")
-    if signature is None:
-        warnings.append(f"{path}: unsigned checkpoint (trust it only as far as its copy)")
-    elif not key:
-        warnings.append(f"{path}: signed, but LIAISON_AUDIT_CHECKPOINT_KEY is not set here")
-    elif payload.get("key_id") != _key_id(key):
-        warnings.append(f"{path}: signed with another key (key id {payload.get('key_id')})")
+    key = keys.get(str(payload.get("key_id")))
+    if not keys:
+        if signature is None:
+            warnings.append(f"{path}: unsigned checkpoint (trust it only as far as its copy)")
+        else:
+            warnings.append(f"{path}: signed, but LIAISON_AUDIT_CHECKPOINT_KEY is not set here")
+    elif signature is None:
+        errors.append(f"{path}: unsigned checkpoint, but checkpoints here are signed: forged")
+    elif key is None:
+        errors.append(
+            f"{path}: signed with a key this portal does not hold (key id "
+            f"{payload.get('key_id')}): forged, or set LIAISON_AUDIT_CHECKPOINT_KEY_FALLBACKS"
+        )
     elif not hmac.compare_digest(str(signature), checkpoint_signature(payload, key)):
         errors.append(f"{path}: signature does not match: the file was altered")
     seq = payload.get("seq")
@@ -144,3 +165,48 @@ def checkpoint_check(path: Path) -> tuple[list[str], list[str]]:
             "the chain was rewritten"
         )
     return errors, warnings
+
+
+def checkpoint_ship(path: Path) -> list[str]:
+    """Send a copy of a checkpoint where the database's administrators cannot reach it.
+
+    A checkpoint next to the database, on the same host, is rewritten by whoever rewrites
+    the database; its worth is the copy kept elsewhere. Destinations (docs/security.md):
+    ``LIAISON_AUDIT_CHECKPOINT_SHIP_DIRS``, directories (a mounted share or WORM volume,
+    an object-store bucket mounted with a retention lock), and
+    ``LIAISON_AUDIT_CHECKPOINT_EMAILS``, auditors who get the file attached. A copy that
+    already exists is never overwritten (write-once). A failing destination is logged and
+    the others still get theirs; returns where copies went.
+    """
+    sent: list[str] = []
+    data = Path(path).read_bytes()
+    for directory in getattr(settings, "LIAISON_AUDIT_CHECKPOINT_SHIP_DIRS", []):
+        target = Path(directory) / Path(path).name
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with open(target, "xb") as handle:  # x: never replace an earlier copy
+                handle.write(data)
+            sent.append(str(target))
+        except FileExistsError:
+            logger.info("audit checkpoint copy %s exists; kept", target)
+        except OSError as exc:
+            logger.error("audit checkpoint not shipped to %s: %s", directory, exc)
+    recipients = list(getattr(settings, "LIAISON_AUDIT_CHECKPOINT_EMAILS", []))
+    if recipients:
+        from django.core.mail import EmailMessage
+
+        message = EmailMessage(
+            subject=f"Liaison access-log checkpoint {Path(path).stem}",
+            body=(
+                "The access log's signed head hash of today is attached. Keep it: "
+                "manage.py verify_audit_log --checkpoint FILE checks the log against it.\n"
+            ),
+            to=recipients,
+        )
+        message.attach(Path(path).name, data, "application/json")
+        try:
+            message.send()
+            sent += recipients
+        except Exception as exc:  # any mail failure: log it, the other copies stand
+            logger.error("audit checkpoint not e-mailed: %s", exc)
+    return sent

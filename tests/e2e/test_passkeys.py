@@ -224,9 +224,9 @@ def test_locked_account_cannot_finish_with_a_passkey(
     # AND the half-signed-in session is over: the portal sends them to sign in
     page.goto(reverse("home"))
     assert url_path(page) == reverse("accounts:login")
-    # AND signing in again says the account is locked
+    # AND signing in again is refused, in the words an unknown username gets
     password_step(page, responder)
-    expect(page.get_by_text(LOCKED_MESSAGE)).to_be_visible()
+    expect(page.get_by_text("Wrong username or password, or sign-in is paused")).to_be_visible()
 
 
 def test_a_session_ended_elsewhere_gets_a_reason_not_a_script_error(

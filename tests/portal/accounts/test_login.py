@@ -33,6 +33,7 @@ from tests.factories import PASSWORD, UserFactory, totp_device, verified_client
 from tests.otp import device_key, fresh_totp, hotp, key_from_base32, time_step, totp
 
 LOCKED_MESSAGE = "This account is locked after repeated failed sign-in attempts."
+REFUSED_PASSWORD_MESSAGE = "Wrong username or password, or sign-in is paused"
 REFUSED_CODE_MESSAGE = "That code is not valid."
 NEW_PASSWORD = "a different long passphrase 8675"
 
@@ -156,9 +157,12 @@ def test_totp_code_accepted_once_replay_refused(responder):
     assert is_verified(first)
     # WHEN the same code is replayed from another browser within its time step
     second, response = sign_in(responder, code)
-    # THEN it is refused and counted as a failed attempt
+    # THEN it is refused, counted as a failed attempt, and the person is told to wait for
+    # the next code (issue 9 item 14) rather than that it is wrong
     assert response.status_code == 200
-    assert REFUSED_CODE_MESSAGE in response.content.decode()
+    assert "That code was already used. Wait for the app to show the next one." in (
+        response.content.decode()
+    )
     assert not is_verified(second)
     assert AccessEvent.objects.filter(actor=responder, action="otp_failed").count() == 1
 
@@ -219,7 +223,7 @@ def test_lockout_after_five_failures_of_either_factor_then_admin_release(respond
     client = Client()
     for _ in range(2):
         response = password_step(client, responder, password="not the password at all")
-        assert "Wrong username or password." in response.content.decode()
+        assert REFUSED_PASSWORD_MESSAGE in response.content.decode()
     # AND then the right password followed by three wrong codes
     assert password_step(client, responder)["Location"] == reverse("accounts:verify")
     for _ in range(2):
@@ -238,7 +242,7 @@ def test_lockout_after_five_failures_of_either_factor_then_admin_release(respond
     client = Client()
     response = password_step(client, responder)
     assert response.status_code == 200
-    assert LOCKED_MESSAGE in response.content.decode()
+    assert REFUSED_PASSWORD_MESSAGE in response.content.decode()  # as for an unknown user
     assert second_step(client, fresh_totp(device)).status_code == 302
     assert not is_verified(client)
 

@@ -231,13 +231,17 @@ def test_suspending_the_agency_stops_its_officers_tokens_but_not_others(
     assert Agency.objects.get(pk=officer_a.agency_id).status == Agency.Status.SUSPENDED
 
 
-def test_a_locked_or_deactivated_account_cannot_use_its_token(officer_a):
+def test_a_locked_web_sign_in_keeps_the_token_a_deactivated_account_does_not(officer_a):
+    """Issue 9 item 13: anyone who knows a username can lock the web sign-in for a while;
+    that must not also cut the officer's software off the API (the token is another
+    credential, with its own rate limit). Deactivating the account does."""
     plaintext = issue(officer_a).plaintext
     user = officer_a.user
 
     user.locked_at = timezone.now()
     user.save(update_fields=["locked_at"])
-    assert refusal(bearer(plaintext).get(ME)) == "locked"
+    assert user.is_locked
+    assert bearer(plaintext).get(ME).status_code == 200
 
     user.locked_at = None
     user.is_active = False
