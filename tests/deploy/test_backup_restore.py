@@ -32,7 +32,8 @@ from tests.deploy.pg import database_url
 ROOT = Path(__file__).resolve().parents[2]
 BACKUP = ROOT / "deploy" / "backup"
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# On the embedded server and again on the machine's PostgreSQL (CI: -m server).
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.server]
 
 
 def admin_conn() -> psycopg.Connection:

@@ -18,6 +18,7 @@ from portal.singleton import lock_key
 from tests.deploy.pg import database_url
 
 ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.server
 
 
 def singleton(*args: str, env: dict[str, str]) -> subprocess.Popen:

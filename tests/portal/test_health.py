@@ -21,6 +21,9 @@ from portal import health
 from portal.notifications.models import Heartbeat
 from portal.notifications.services import heartbeat_record
 
+# Readiness depends on the database and broker given: run again on PostgreSQL and Redis.
+pytestmark = pytest.mark.server
+
 
 def closed_loopback_port() -> int:
     """A loopback port nothing listens on (bound once to pick it, then released)."""
@@ -154,3 +157,27 @@ def test_health_endpoints_need_no_sign_in_and_leave_no_access_event(client, swee
     assert client.get("/healthz").status_code == 200
     assert client.get("/readyz").status_code == 200
     assert AccessEvent.objects.count() == before
+
+
+def test_command_line_check_for_pods_without_http(sweep_fresh, transactional_db):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tests.deploy.pg import database_url
+
+    env = {**os.environ, "DATABASE_URL": database_url(connections["default"].settings_dict)}
+    root = Path(__file__).resolve().parents[2]
+    run = [sys.executable, "-m", "portal.healthcheck"]
+    done = subprocess.run(
+        [*run, "sweep", "database"], cwd=root, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.splitlines() == ["sweep: ok", "database: ok"]
+    Heartbeat.objects.filter(name=health.SWEEP_HEARTBEAT).delete()
+    done = subprocess.run(
+        [*run, "sweep"], cwd=root, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 1
+    assert done.stdout.strip() == "sweep: never ran"
