@@ -568,7 +568,7 @@ LIAISON_CYBERTIP_PLATFORM = env.str("LIAISON_CYBERTIP_PLATFORM", default="Exampl
 # Teams whose child-safety cases the submitter (a system actor) may work.
 LIAISON_CYBERTIP_TEAMS = env.list("LIAISON_CYBERTIP_TEAMS", default=["default", "child-safety"])
 
-# --- Disclosures (reports/disclosures; docs/decisions/0020-disclosure-signing.md) ---------
+# --- Disclosures (reports/disclosures; docs/decisions/0024-disclosure-signing.md) ---------
 # Paper of the letters and certificates: "Letter" (US courts) or "A4".
 LIAISON_DISCLOSURE_PAPER = env.str("LIAISON_DISCLOSURE_PAPER", default="Letter")
 LIAISON_DISCLOSURE_LETTERHEAD = {
