@@ -264,8 +264,15 @@ def transitions_available(case: Case, user: Any) -> list[Transition]:
             continue
         if transition_blocked(case, transition):
             continue
+        if transition.approvals and _approved_by(case, user):
+            continue  # their approval counts once (``_approve``); a second person must act
         found.append(transition)
     return found
+
+
+def _approved_by(case: Case, user: Any) -> bool:
+    purpose = Approval.Purpose.EMERGENCY_DISCLOSURE
+    return case.approvals.filter(purpose=purpose, approver=user).exists()
 
 
 def transition_blocked(case: Case, transition: Transition) -> str:

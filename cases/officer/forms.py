@@ -90,8 +90,23 @@ class ExtendForm(forms.Form):
 
 
 class WithdrawForm(forms.Form):
+    """Withdrawing ends the provider's work on the request and cannot be undone from the
+    portal, so one click on the wrong request's button must not do it: the officer ticks a
+    confirmation that names the reference."""
+
     reason = forms.CharField(
         label=_("Why is the request withdrawn?"),
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+    confirm = forms.BooleanField(
+        label=_("Yes, withdraw this request: the provider stops working on it."),
+        error_messages={"required": _("Tick the box to confirm the withdrawal.")},
+    )
+
+    def __init__(self, *args: Any, reference: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if reference:
+            self.fields["confirm"].label = _(
+                "Yes, withdraw %(reference)s: the provider stops working on it."
+            ) % {"reference": reference}

@@ -157,7 +157,7 @@ def _detail(
         {
             "case": case,
             "view": view,
-            "withdraw_form": withdraw_form or WithdrawForm(),
+            "withdraw_form": withdraw_form or WithdrawForm(reference=case.reference),
             "extend_form": extend_form or ExtendForm(),
             "now": timezone.now(),
             "panels": case_panels_for(request, case, audience="officer"),
@@ -204,7 +204,7 @@ def preservation_extend_view(
 def request_withdraw(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
     """The agency withdraws its request; staff see the reason on the case."""
     case = case_get_for_user(request.user, reference, request=request)
-    form = WithdrawForm(request.POST)
+    form = WithdrawForm(request.POST, reference=case.reference)
     if form.is_valid():
         try:
             case_transition(

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from cases.casework import Work, work_refusal
 from cases.errors import ConcurrentUpdate
 from cases.models import (
     Attachment,
@@ -51,6 +52,9 @@ def case_assign(
     """
     with transaction.atomic():
         case = case_check(actor, case.pk, CaseAction.WORK, request=request, lock=True)
+        refusal = work_refusal(case, Work.ASSIGN)
+        if refusal:
+            raise ValidationError({"assignee": refusal})
         if assignee is not None and not (
             cases_visible_to(assignee, CaseAction.WORK).filter(pk=case.pk).exists()
         ):
@@ -102,6 +106,9 @@ def note_add(*, case: Case, author: Any, body: str, request: HttpRequest | None 
         )
     with transaction.atomic():
         case = case_check(author, case.pk, CaseAction.WORK, request=request)
+        refusal = work_refusal(case, Work.NOTE)
+        if refusal:
+            raise ValidationError({"body": refusal})
         note = Note.objects.create(case=case, author=author, body=body)
         timeline_event_add(
             case=case,
@@ -134,6 +141,9 @@ def attachment_add(
     # outside the atomic block: a failed transaction (or commit) removes the new file
     with upload_stored(checked, folder=ATTACHMENT_FOLDER) as stored_name, transaction.atomic():
         case = case_check(actor, case.pk, CaseAction.WORK, request=request)
+        refusal = work_refusal(case, Work.ATTACH)
+        if refusal:
+            raise ValidationError({"file": refusal})
         attachment = Attachment.objects.create(
             case=case,
             uploaded_by=actor,
@@ -252,6 +262,9 @@ def user_notice_update(
     now = timezone.now()
     with transaction.atomic():
         case = case_check(actor, case.pk, CaseAction.WORK, request=request, lock=True)
+        refusal = work_refusal(case, Work.USER_NOTICE)
+        if refusal:
+            raise ValidationError({"status": refusal})
         if not user_notice_applies(case):
             raise ValidationError(
                 {

@@ -18,6 +18,7 @@ from django.template.loader import get_template
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from cases.casework import Work, work_refusal
 from cases.extensions import case_panels_for
 from cases.forms import (
     AssignForm,
@@ -159,7 +160,8 @@ def case_page(
     waiting = _waiting(case, user, [t.name for t in transitions])
 
     assign_form = assign_self_form = None
-    if can_work:
+    assign_refusal = work_refusal(case, Work.ASSIGN)
+    if can_work and not assign_refusal:
         users = assignable_users(case)
         assign_form = bound.get("assign") or AssignForm(
             users=users, initial={"assignee": case.assignee_id}
@@ -192,7 +194,7 @@ def case_page(
         preservations.append({"preservation": hold, "extend_form": extend, "release_form": release})
 
     notice_form = None
-    if can_work and user_notice_applies(case):
+    if can_work and user_notice_applies(case) and not work_refusal(case, Work.USER_NOTICE):
         notice_form = bound.get("notice") or UserNoticeForm(
             prefix="notice",
             initial={
@@ -212,14 +214,17 @@ def case_page(
         "waiting": waiting,
         "assign_form": assign_form,
         "assign_self_form": assign_self_form,
+        "assign_refusal": assign_refusal,
         "deadlines": deadlines,
         "processes": processes,
         "preservations": preservations,
         "notes": list(case.notes.select_related("author").order_by("-created_at", "-pk")),
-        "note_form": (bound.get("note") or NoteForm(prefix="note")) if can_work else None,
+        "note_form": (bound.get("note") or NoteForm(prefix="note"))
+        if can_work and not work_refusal(case, Work.NOTE)
+        else None,
         "attachments": list(case.attachments.order_by("created_at", "pk")),
         "attachment_form": (bound.get("attachment") or AttachmentForm(prefix="file"))
-        if can_work
+        if can_work and not work_refusal(case, Work.ATTACH)
         else None,
         "notice_form": notice_form,
         "team_form": (

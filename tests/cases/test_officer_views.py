@@ -97,7 +97,8 @@ def test_colleagues_requests_are_listed_too_and_a_status_filter_narrows(officer_
     withdrawn = intake(colleague.user)
     client = verified_client(colleague.user)
     client.post(
-        reverse("officer:request_withdraw", args=[withdrawn.reference]), {"reason": "Solved"}
+        reverse("officer:request_withdraw", args=[withdrawn.reference]),
+        {"reason": "Solved", "confirm": "on"},
     )
 
     everything = client.get(reverse("officer:requests"))
@@ -307,10 +308,13 @@ def test_an_officer_withdraws_with_a_reason(officer_a, request_a):
     client = verified_client(officer_a.user)
     url = reverse("officer:request_withdraw", args=[request_a.reference])
 
-    without = client.post(url, {"reason": ""})
-    answer = client.post(url, {"reason": "Suspect identified"})
+    without = client.post(url, {"reason": "", "confirm": "on"})
+    unconfirmed = client.post(url, {"reason": "Suspect identified"})
+    answer = client.post(url, {"reason": "Suspect identified", "confirm": "on"})
 
     assert without.status_code == 400
+    assert unconfirmed.status_code == 400
+    assert b"Tick the box to confirm the withdrawal." in unconfirmed.content
     assert answer.status_code == 302
     request_a.refresh_from_db()
     assert request_a.status == CaseStatus.WITHDRAWN
@@ -323,7 +327,8 @@ def test_a_disclosed_request_cannot_be_withdrawn(officer_a, request_a):
     Case.objects.filter(pk=request_a.pk).update(status=CaseStatus.DISCLOSED)
 
     answer = verified_client(officer_a.user).post(
-        reverse("officer:request_withdraw", args=[request_a.reference]), {"reason": "late"}
+        reverse("officer:request_withdraw", args=[request_a.reference]),
+        {"reason": "late", "confirm": "on"},
     )
 
     assert answer.status_code == 400

@@ -70,6 +70,13 @@ def test_an_officer_drops_the_pdf_keeps_it_across_an_error_and_files(page: Page,
 
     page.get_by_label("Why is the request withdrawn?").fill("Suspect identified")
     page.get_by_role("button", name="Withdraw the request").click()
+    # nothing happens without the confirmation that names the request
+    expect(page.get_by_text("Tick the box to confirm the withdrawal.")).to_be_visible()
+    assert Case.objects.get().status == CaseStatus.RECEIVED
+    page.get_by_label("Why is the request withdrawn?").fill("Suspect identified")
+    page.get_by_label(f"Yes, withdraw {case.reference}").check()
+    screenshot(page, "officer-withdraw-confirm")
+    page.get_by_role("button", name="Withdraw the request").click()
 
     expect(page.get_by_test_id("status")).to_have_text("Withdrawn")
     assert Case.objects.get().status == CaseStatus.WITHDRAWN
