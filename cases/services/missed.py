@@ -11,7 +11,7 @@ deadline past due is the reminder sweep's to escalate every day while it stays o
 read open deadlines. Marking it missed at the due time would stop the escalations and
 take the case out of "overdue" exactly when it needs attention. So an open deadline past
 due stays open (figures count it as missed: ``reports/transparency`` dashboard), and the
-moment it closes late this sweep records the miss. ADR 0021 explains the choice.
+moment it closes late this sweep records the miss. ADR 0022 explains the choice.
 
 Only duties whose lateness is the provider's count (``MISSABLE_KINDS``): a hold's expiry,
 an authorised period ending, the enforcing state's refusal window, the agency's own court

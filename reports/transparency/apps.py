@@ -12,8 +12,13 @@ class TransparencyConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from cases.extensions import register_transition_effect
         from portal.context_processors import NavItem, nav_item_register
         from reports.transparency import access
+        from reports.transparency.outcomes import OUTCOMES, case_outcome_record
+
+        for outcome in OUTCOMES:  # the figures' record of how each case ended
+            register_transition_effect(target=outcome, effect=case_outcome_record)
 
         nav_item_register(
             NavItem(_("Dashboard"), "transparency:dashboard", access.may_see_dashboard, 15)

@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Case as SqlCase
 from django.db.models import (
     Count,
     DateTimeField,
@@ -25,7 +24,6 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
-    When,
 )
 from django.db.models.fields.json import KT
 from django.db.models.functions import TruncWeek
@@ -154,14 +152,7 @@ def response_by_kind(cases: QuerySet[Case], *, now: datetime) -> list[dict[str, 
         )
         .annotate(
             first_at=_first_transition_at(),
-            disclosed_at=SqlCase(
-                When(
-                    case__status__in=(CaseStatus.DISCLOSED, CaseStatus.CLOSED),
-                    then=_first_transition_at(CaseStatus.DISCLOSED),
-                ),
-                default=None,
-                output_field=DateTimeField(),
-            ),
+            disclosed_at=F("case__transparency_outcome__disclosed_at"),
         )
         .values("kind")
         .annotate(

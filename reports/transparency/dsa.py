@@ -33,7 +33,6 @@ from django.db.models import Case as SqlCase
 from django.db.models.fields.json import KT
 
 from cases.models import (
-    CaseStatus,
     LegalProcess,
     ProcessKind,
     ReceivedVia,
@@ -41,6 +40,7 @@ from cases.models import (
     TimelineKind,
 )
 from reports.transparency.figures import PRESERVATION_REQUEST_KINDS, country_name, requests_in
+from reports.transparency.models import CaseOutcome
 from reports.transparency.periods import Period
 
 SCHEMA = "liaison.transparency.dsa-orders-to-provide-information/1"
@@ -147,17 +147,15 @@ def _first_transition(target: str | None = None) -> Subquery:
 def _with_clocks(queryset: QuerySet[LegalProcess]) -> QuerySet[LegalProcess]:
     """``informed_at``: when the authority learnt of receipt (at once for portal and API
     submissions, which answer with the case; else the first status change it was told
-    of); ``effected_at``: when the case reached ``disclosed``."""
+    of); ``effected_at``: when the case first reached ``disclosed`` (``CaseOutcome``)."""
     return queryset.annotate(
         informed_at=SqlCase(
             When(case__received_via__in=IMMEDIATE_RECEIPT, then=F("case__created_at")),
             default=_first_transition(),
             output_field=DateTimeField(),
         ),
-        effected_at=SqlCase(
-            When(case__status=CaseStatus.DISCLOSED, then=_first_transition(CaseStatus.DISCLOSED)),
-            When(case__status=CaseStatus.CLOSED, then=_first_transition(CaseStatus.DISCLOSED)),
-            default=None,
+        effected_at=Subquery(
+            CaseOutcome.objects.filter(case_id=OuterRef("case_id")).values("disclosed_at")[:1],
             output_field=DateTimeField(),
         ),
     )

@@ -7,13 +7,13 @@ trend. Python only folds, bands and sums those few hundred aggregate rows, never
 requests themselves.
 
 What counts, following the big providers' reports (docs/transparency.md):
-- a *request* is one legal process on a law-enforcement request case, received in the
-  period (business time zone); CyberTipline duties are not requests;
+- a *request* is one legal process received in the period (business time zone), on any
+  case; CyberTipline duties (the provider's own reports) are not requests;
 - *preservation requests* (2703(f), 2704, EPOC-PR, Canada, Brazil retention) are counted
   apart from the totals, with the accounts they preserved;
-- *some data produced*: the case reached ``disclosed`` (now, or before it was closed);
+- *some data produced*: the case reached ``disclosed`` at some point (``CaseOutcome``);
 - *emergency*: an emergency disclosure request, or process flagged emergency;
-- *rejected* / *withdrawn*: the case's outcome, like *produced*;
+- *rejected* / *withdrawn*: the last outcome the case reached (``CaseOutcome``);
 - *US requests under an NDO*: process of the United States with a non-disclosure order.
 """
 
@@ -26,33 +26,21 @@ from typing import Any
 
 import pycountry
 from django.conf import settings
-from django.db.models import Case as SqlCase
 from django.db.models import (
-    CharField,
     Count,
-    F,
-    IntegerField,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
-    Value,
-    When,
 )
-from django.db.models.fields.json import KT
-from django.db.models.functions import ExtractMonth, ExtractYear
 
 from cases.models import (
     CaseStatus,
-    CaseType,
     LegalProcess,
     Preservation,
     ProcessKind,
     Target,
-    TimelineEvent,
-    TimelineKind,
 )
 from cases.rules import PRESERVATION_KINDS
+from reports.transparency import sql
 from reports.transparency.periods import Period, half_years_before
 
 SCHEMA = "liaison.transparency.le-requests/1"
@@ -64,10 +52,8 @@ S = CaseStatus
 PRESERVATION_REQUEST_KINDS: frozenset[str] = (PRESERVATION_KINDS - {K.CYBERTIPLINE}) | {
     K.US_BACKUP_PRESERVATION
 }
-OUTCOMES = (S.DISCLOSED, S.REJECTED, S.WITHDRAWN)
 OTHER = "other"
 EMERGENCY = Q(emergency=True) | Q(kind=K.US_EMERGENCY)
-PRODUCED = Q(outcome=S.DISCLOSED)
 TREND_HALF_YEARS = 6
 
 # The figures of each row, in the order of the CSV columns (docs/transparency.md).
@@ -111,58 +97,22 @@ class ReportOptions:
         return cls(**values)
 
 
-def case_outcome() -> SqlCase:
-    """The case's outcome as SQL: its status when it ended disclosed, rejected or
-    withdrawn, else for a closed case the last of those it reached (timeline), else
-    "open". Evaluated on rows of ``LegalProcess`` (``case_id``)."""
-    reached = (
-        TimelineEvent.objects.filter(case_id=OuterRef("case_id"), kind=TimelineKind.TRANSITION)
-        .annotate(target=KT("params__target"))
-        .filter(target__in=OUTCOMES)
-        .order_by("-at", "-pk")
-        .values("target")[:1]
-    )
-    return SqlCase(
-        When(case__status__in=OUTCOMES, then=F("case__status")),
-        When(case__status=S.CLOSED, then=Subquery(reached)),
-        default=Value("open"),
-        output_field=CharField(),
-    )
-
-
 def requests_in(period: Period) -> QuerySet[LegalProcess]:
-    """Process on law-enforcement request cases received in the period (requests and
-    preservation requests; CyberTipline duties excluded)."""
+    """Legal process received in the period (requests and preservation requests), on
+    any case: a warrant served on a child-safety case is a government request too.
+    CyberTipline duties are the provider's own reports, not requests."""
     return LegalProcess.objects.filter(
-        case__case_type=CaseType.REQUEST,
-        received_at__gte=period.start,
-        received_at__lt=period.end,
+        received_at__gte=period.start, received_at__lt=period.end
     ).exclude(kind=K.CYBERTIPLINE)
 
 
 def _grouped(period: Period) -> list[Any]:
-    is_us = Q(country="US")
-    return list(
-        requests_in(period)
-        .annotate(outcome=case_outcome())
-        .values("country", "kind")
-        .annotate(
-            n=Count("id"),
-            n_produced=Count("id", filter=PRODUCED),
-            n_emergency=Count("id", filter=EMERGENCY),
-            n_emergency_produced=Count("id", filter=EMERGENCY & PRODUCED),
-            n_us_ndo=Count("id", filter=is_us & Q(ndo=True)),
-            n_rejected=Count("id", filter=Q(outcome=S.REJECTED)),
-            n_withdrawn=Count("id", filter=Q(outcome=S.WITHDRAWN)),
-        )
-        .order_by()
-    )
+    return sql.grouped(period.start, period.end)
 
 
 def _targets(period: Period) -> dict[tuple[str, str], int]:
     rows = (
         Target.objects.filter(
-            process__case__case_type=CaseType.REQUEST,
             process__received_at__gte=period.start,
             process__received_at__lt=period.end,
         )
@@ -181,7 +131,6 @@ def _preserved(period: Period) -> dict[str, int]:
             preservation__process__received_at__gte=period.start,
             preservation__process__received_at__lt=period.end,
             preservation__process__kind__in=PRESERVATION_REQUEST_KINDS,
-            preservation__case__case_type=CaseType.REQUEST,
         )
         .values("preservation__process__country")
         .annotate(n=Count("target_id", distinct=True))
@@ -324,23 +273,8 @@ def trend_figures(period: Period, options: ReportOptions) -> list[dict[str, Any]
     ``TREND_HALF_YEARS`` half-years up to the report's, grouped by half-year in SQL."""
     halves = half_years_before(period, TREND_HALF_YEARS)
     span = Period(halves[0].first, halves[-1].last, "trend", period.time_zone)
-    zone = span.start.tzinfo
-    half = SqlCase(When(month__lte=6, then=Value(1)), default=Value(2), output_field=IntegerField())
-    preservation = Q(kind__in=PRESERVATION_REQUEST_KINDS)
-    rows = (
-        requests_in(span)
-        .annotate(
-            year=ExtractYear("received_at", tzinfo=zone),
-            month=ExtractMonth("received_at", tzinfo=zone),
-        )
-        .annotate(half=half, outcome=case_outcome())
-        .values("year", "half")
-        .annotate(
-            n_requests=Count("id", filter=~preservation),
-            n_produced=Count("id", filter=~preservation & PRODUCED),
-            n_preservation=Count("id", filter=preservation),
-        )
-        .order_by()
+    rows = sql.by_half_year(
+        span.start, span.end, period.time_zone, sorted(PRESERVATION_REQUEST_KINDS)
     )
     found = {f"{r['year']}-H{r['half']}": r for r in rows}
     out = []

@@ -90,3 +90,27 @@ class TransparencyReport(models.Model):
     @property
     def is_published(self) -> bool:
         return self.published_at is not None
+
+
+class CaseOutcome(models.Model):
+    """How a case ended, kept for the figures: the last of disclosed / rejected / withdrawn
+    it reached and when, and when it *first* reached disclosed (data was produced).
+
+    Written by a transition effect (``reports.transparency.outcomes``) inside the move's
+    transaction, so it is never out of step with the case; a closed case keeps it. The
+    figures join this narrow table on ``case_id`` instead of asking each closed case's
+    timeline what happened (measured: 6.4 s for a half-year at 1M cases, bench).
+    """
+
+    case = models.OneToOneField(
+        "cases.Case",
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="transparency_outcome",
+    )
+    outcome = models.CharField(_("outcome"), max_length=16)
+    outcome_at = models.DateTimeField(_("outcome at"))
+    disclosed_at = models.DateTimeField(_("first disclosed at"), null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.outcome} ({self.case_id})"

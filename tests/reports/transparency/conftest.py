@@ -33,6 +33,7 @@ from cases.models import (
     TimelineEvent,
     TimelineKind,
 )
+from reports.transparency.outcomes import case_outcomes_backfill
 from tests.cases.factories import CaseFactory, LegalProcessFactory, TargetFactory
 from tests.factories import AgencyFactory
 
@@ -188,4 +189,6 @@ def report_data(db) -> Fixture:
         case_type="child_safety",
     )
     request(kind=K.UK_OPO, country="GB", received=la(2026, 1, 15, 10), targets=1, status=S.TRIAGE)
+    # rows written around the workflow: their outcomes come from status and timeline
+    case_outcomes_backfill()
     return Fixture(p1=p1, p4=p4, p5=p5, p7=p7, agency_x=agency_x)

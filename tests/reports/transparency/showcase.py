@@ -25,6 +25,7 @@ from cases.models import (
     TargetKind,
     TimelineEvent,
 )
+from reports.transparency.outcomes import case_outcomes_backfill
 from tests.factories import default_team
 
 K = ProcessKind
@@ -147,4 +148,5 @@ def showcase_seed(*, zone: str = "America/Los_Angeles", year: int = 2026) -> int
                 )
             )
     TimelineEvent.objects.bulk_create(events)
+    case_outcomes_backfill()
     return len(plan)

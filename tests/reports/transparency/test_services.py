@@ -100,3 +100,27 @@ def test_frozen_figures_do_not_depend_on_the_viewers_language(report_data, legal
         report = generate(legal)
     assert report.figures["by_kind"][0]["label"] == "US subpoena (18 USC 2703(c)(2))"
     assert b'"name":"United States"' in canonical_json(report.figures)
+
+
+def test_the_workflow_records_each_outcome_and_keeps_the_first_disclosure(supervisor):
+    from cases.models import CaseStatus
+    from cases.workflow import case_transition
+    from reports.transparency.models import CaseOutcome
+    from tests.cases.factories import CaseFactory
+
+    case = CaseFactory(status=CaseStatus.READY_TO_DISCLOSE)
+    case_transition(case=case, to_status=CaseStatus.DISCLOSED, actor=supervisor)
+    outcome = CaseOutcome.objects.get(case=case)
+    assert outcome.outcome == "disclosed" and outcome.disclosed_at is not None
+    first = outcome.disclosed_at
+    case.refresh_from_db()
+    case_transition(case=case, to_status=CaseStatus.CLOSED, actor=supervisor)
+    outcome.refresh_from_db()
+    assert (outcome.outcome, outcome.disclosed_at) == ("disclosed", first)  # closing keeps it
+
+    other = CaseFactory(status=CaseStatus.TRIAGE)
+    case_transition(
+        case=other, to_status=CaseStatus.REJECTED, actor=supervisor, reason="No legal basis."
+    )
+    assert CaseOutcome.objects.get(case=other).outcome == "rejected"
+    assert CaseOutcome.objects.get(case=other).disclosed_at is None
