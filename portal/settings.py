@@ -182,6 +182,9 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 
 OTP_TOTP_ISSUER = env.str("LIAISON_OTP_ISSUER", default="Liaison")
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # no admin ever reads a TOTP seed or its QR code
+# Teams whose membership takes a second administrator's approval (portal/accounts/grants.py).
+LIAISON_SENSITIVE_TEAMS = env.list("LIAISON_SENSITIVE_TEAMS", default=["child-safety"])
 OTP_TOTP_THROTTLE_FACTOR = 0  # our account lockout counts second-factor failures instead
 OTP_WEBAUTHN_RP_ID = env.str("LIAISON_WEBAUTHN_RP_ID", default="localhost")
 OTP_WEBAUTHN_RP_NAME = env.str("LIAISON_WEBAUTHN_RP_NAME", default="Liaison")

@@ -161,7 +161,7 @@ def login_attempt_succeeded(attempt: LoginAttempt) -> bool:
     """The password or code was right: un-count it, unless the account got locked while it
     was being checked (then False, and the step must be refused after all)."""
     _address_give_back(attempt.address_key)
-    if attempt.user is None:
+    if attempt.user is None or attempt.failure_id is None:
         return True
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=attempt.user.pk)

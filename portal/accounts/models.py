@@ -277,3 +277,41 @@ class ApiToken(models.Model):
         from django.utils import timezone
 
         return self.expires_at <= timezone.now()
+
+
+class RoleGrant(models.Model):
+    """A request to give someone a sensitive role or team, waiting for a second person.
+
+    Roles that read child-safety material or the access log, or that grant roles, are not
+    given by one administrator alone (NIST 800-53 AC-5, separation of duties): the admin
+    records the request, another administrator approves it, and only then is it applied
+    (``portal.accounts.grants``). Each step is in the access log.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting for a second approval")
+        APPROVED = "approved", _("approved and applied")
+        REJECTED = "rejected", _("rejected")
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    role = models.CharField(_("role"), max_length=32, blank=True)
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.PROTECT)
+    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(_("requested at"))
+    decided_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(role="") | models.Q(team__isnull=False),
+                name="accounts_rolegrant_names_role_or_team",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.role or self.team} for {self.user} ({self.status})"
