@@ -53,17 +53,34 @@ class _HashField(serializers.CharField):
         return value
 
 
-class ItemInput(serializers.Serializer):
-    account_id = serializers.CharField(max_length=200)
-    md5 = _HashField(HashType.MD5)
-    sha1 = _HashField(HashType.SHA1)
-    sha256 = _HashField(HashType.SHA256)
-    pdq = _HashField(HashType.PDQ)
-    pdq_quality = serializers.IntegerField(required=False, min_value=0, max_value=100)
-    ip = serializers.IPAddressField(required=False)
-    uploaded_at = serializers.DateTimeField(required=False)
-    client = serializers.CharField(required=False, max_length=200, allow_blank=True)
-    upload_id = serializers.CharField(required=False, max_length=200, allow_blank=True)
+class MatchItemInput(serializers.Serializer):
+    account_id = serializers.CharField(
+        max_length=200, help_text="The uploader's account id on the platform."
+    )
+    md5 = _HashField(HashType.MD5, help_text="MD5 of the file, 32 hex characters.")
+    sha1 = _HashField(HashType.SHA1, help_text="SHA-1 of the file, 40 hex characters.")
+    sha256 = _HashField(HashType.SHA256, help_text="SHA-256 of the file, 64 hex characters.")
+    pdq = _HashField(HashType.PDQ, help_text="PDQ hash of the image, 64 hex characters.")
+    pdq_quality = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=100,
+        help_text="PDQ quality 0-100; below 50 the PDQ hash is ignored.",
+    )
+    ip = serializers.IPAddressField(required=False, help_text="The uploader's IP address.")
+    uploaded_at = serializers.DateTimeField(required=False, help_text="When the upload arrived.")
+    client = serializers.CharField(
+        required=False,
+        max_length=200,
+        allow_blank=True,
+        help_text="The uploading client (app, version).",
+    )
+    upload_id = serializers.CharField(
+        required=False,
+        max_length=200,
+        allow_blank=True,
+        help_text="The platform's id of the upload.",
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if not any(attrs.get(t) for t in ("md5", "sha1", "sha256", "pdq")):
@@ -73,34 +90,60 @@ class ItemInput(serializers.Serializer):
         return attrs
 
 
-class FileInput(serializers.Serializer):
-    file = serializers.FileField(max_length=200, allow_empty_file=False)
-    account_id = serializers.CharField(max_length=200)
-    ip = serializers.IPAddressField(required=False)
-    uploaded_at = serializers.DateTimeField(required=False)
-    client = serializers.CharField(required=False, max_length=200, allow_blank=True)
-    upload_id = serializers.CharField(required=False, max_length=200, allow_blank=True)
+class MatchFileInput(serializers.Serializer):
+    file = serializers.FileField(
+        max_length=200, allow_empty_file=False, help_text="The uploaded image; kept only on a hit."
+    )
+    account_id = serializers.CharField(
+        max_length=200, help_text="The uploader's account id on the platform."
+    )
+    ip = serializers.IPAddressField(required=False, help_text="The uploader's IP address.")
+    uploaded_at = serializers.DateTimeField(required=False, help_text="When the upload arrived.")
+    client = serializers.CharField(
+        required=False,
+        max_length=200,
+        allow_blank=True,
+        help_text="The uploading client (app, version).",
+    )
+    upload_id = serializers.CharField(
+        required=False,
+        max_length=200,
+        allow_blank=True,
+        help_text="The platform's id of the upload.",
+    )
 
 
-class BatchInput(serializers.Serializer):
-    items = ItemInput(many=True, allow_empty=False, max_length=MAX_ITEMS)
+class MatchBatchInput(serializers.Serializer):
+    items = MatchItemInput(  # type: ignore[call-arg]  # ListSerializer takes max_length
+        many=True, allow_empty=False, max_length=MAX_ITEMS, help_text="Up to 100 uploads."
+    )
 
 
-class MatchOutput(serializers.Serializer):
-    list = serializers.CharField()
-    entry = serializers.IntegerField()
-    label = serializers.CharField()
-    labels = serializers.ListField(child=serializers.CharField())
-    hash_type = serializers.CharField()
-    hash = serializers.CharField()
-    distance = serializers.IntegerField(allow_null=True)
+class MatchHitOutput(serializers.Serializer):
+    list = serializers.CharField(help_text="The hash list matched.")
+    entry = serializers.IntegerField(help_text="The list entry's id.")
+    label = serializers.CharField(  # type: ignore[assignment]  # a field, not Field.label
+        help_text="The entry's label (e.g. A1)."
+    )
+    labels = serializers.ListField(child=serializers.CharField(), help_text="The list's labels.")
+    hash_type = serializers.CharField(help_text="md5, sha1, sha256 or pdq.")
+    hash = serializers.CharField(help_text="The matched hash of the entry.")
+    distance = serializers.IntegerField(
+        allow_null=True, help_text="PDQ Hamming distance; null for exact hashes."
+    )
 
 
-class ResultOutput(serializers.Serializer):
-    verdict = serializers.ChoiceField(choices=["block", "review", "allow"])
-    matches = MatchOutput(many=True)
-    item = serializers.IntegerField(allow_null=True)
-    case = serializers.CharField(allow_blank=True)
+class MatchResultOutput(serializers.Serializer):
+    verdict = serializers.ChoiceField(
+        choices=["block", "review", "allow"], help_text="What the pipeline should do."
+    )
+    matches = MatchHitOutput(many=True, help_text="Every entry matched.")
+    item = serializers.IntegerField(
+        allow_null=True, help_text="The recorded item (block or review), else null."
+    )
+    case = serializers.CharField(
+        allow_blank=True, help_text="The child-safety case the item joined."
+    )
 
 
 def _result(outcome: Outcome) -> dict[str, Any]:
@@ -159,10 +202,10 @@ class MatchView(APIView):
             "with scope `match` (`manage.py issue_service_token NAME --scopes match`)."
         ),
         request={
-            "application/json": ItemInput,
-            "multipart/form-data": FileInput,
+            "application/json": MatchItemInput,
+            "multipart/form-data": MatchFileInput,
         },
-        responses={200: ResultOutput},
+        responses={200: MatchResultOutput},
         examples=[
             OpenApiExample(
                 "Hashes of one upload",
@@ -204,7 +247,7 @@ class MatchView(APIView):
         assert isinstance(credential, ServiceCredential)  # HasServiceScope checked it
         batch = isinstance(request.data, dict) and "items" in request.data
         if "file" in request.FILES:
-            form = FileInput(data=request.data)
+            form = MatchFileInput(data=request.data)
             form.is_valid(raise_exception=True)
             uploaded = form.validated_data["file"]
             if uploaded.size > MAX_FILE_BYTES:
@@ -220,11 +263,11 @@ class MatchView(APIView):
             upload.content_type = getattr(uploaded, "content_type", "") or ""
             uploads = [upload]
         elif batch:
-            form_b = BatchInput(data=request.data)
+            form_b = MatchBatchInput(data=request.data)
             form_b.is_valid(raise_exception=True)
             uploads = [_upload(item) for item in form_b.validated_data["items"]]
         else:
-            form_i = ItemInput(data=request.data)
+            form_i = MatchItemInput(data=request.data)
             form_i.is_valid(raise_exception=True)
             uploads = [_upload(form_i.validated_data)]
         outcomes = uploads_match(uploads=uploads, credential=credential)

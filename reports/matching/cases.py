@@ -28,7 +28,7 @@ from cases.models import (
     ReceivedVia,
     TimelineKind,
 )
-from cases.services.intake import case_intake
+from cases.services.intake import case_intake, intake_input
 from cases.services.timeline import timeline_event_add
 from portal.accounts.system import system_actor
 from reports.matching.models import MatchedItem, UploaderCase
@@ -70,15 +70,17 @@ def item_case_attach(*, item: MatchedItem, now: datetime) -> Case:
                 targets.append(("ip", item.ip))
             case = case_intake(
                 actor=actor,
-                kind=ProcessKind.CYBERTIPLINE,
-                case_type=CaseType.CHILD_SAFETY,
-                country=getattr(settings, "LIAISON_MATCH_CASE_COUNTRY", "US"),
-                issuing_authority="Known-image matching",
-                received_at=now,
-                targets=targets,
-                received_via=ReceivedVia.INTERNAL,
-                priority=Priority.URGENT if item.verdict == "block" else None,
-                summary=f"Upload matched known material ({', '.join(lists)})",
+                data=intake_input(
+                    kind=ProcessKind.CYBERTIPLINE,
+                    case_type=CaseType.CHILD_SAFETY,
+                    country=getattr(settings, "LIAISON_MATCH_CASE_COUNTRY", "US"),
+                    issuing_authority="Known-image matching",
+                    received_at=now,
+                    targets=targets,
+                    received_via=ReceivedVia.INTERNAL,
+                    priority=Priority.URGENT if item.verdict == "block" else None,
+                    summary=f"Upload matched known material ({', '.join(lists)})",
+                ),
             )
             UploaderCase.objects.create(
                 account_id=item.account_id, case=case, opened_at=now, last_hit_at=now

@@ -21,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.permissions import BasePermission
@@ -162,6 +163,24 @@ class ServiceCredentialAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="match"'
+
+
+class ServiceCredentialScheme(OpenApiAuthenticationExtension):
+    """Names the match credential's scheme in the OpenAPI document."""
+
+    target_class = "reports.matching.credentials.ServiceCredentialAuthentication"
+    name = "serviceCredential"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "lis_<prefix>_<secret>",
+            "description": (
+                "A service credential (manage.py issue_service_token NAME --scopes match), "
+                "not an officer token."
+            ),
+        }
 
 
 class HasServiceScope(BasePermission):

@@ -128,7 +128,7 @@ def _merge(
             "CREATE TEMP TABLE matching_import (hash_type text, value text, quality smallint,"
             " label text, line bigint) ON COMMIT DROP"
         )
-        with cursor.copy("COPY matching_import FROM STDIN") as copy:  # type: ignore[attr-defined]
+        with cursor.copy("COPY matching_import FROM STDIN") as copy:
             while chunk := tsv.read(1 << 20):
                 copy.write(chunk)
         # The last line of a hash wins when a file names it twice.
@@ -178,6 +178,12 @@ def _merge(
             result.removed = cursor.rowcount
 
 
+def _job_merging(job: ImportJob) -> None:
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportJob.Status.MERGING, bytes_done=job.bytes_total
+    )
+
+
 def import_job_run(*, job: ImportJob) -> ImportResult | None:
     """Run a queued import job (the Celery task calls this). Idempotent: a job that is not
     queued any more (run by another worker, or finished) is left alone and None returned."""
@@ -208,9 +214,7 @@ def import_job_run(*, job: ImportJob) -> ImportResult | None:
                 replace=job.replace,
                 progress=progress,
                 position=binary.tell,
-                merging=lambda: ImportJob.objects.filter(pk=job.pk).update(
-                    status=ImportJob.Status.MERGING, bytes_done=job.bytes_total
-                ),
+                merging=lambda: _job_merging(job),
             )
     except (formats.FileRefused, UnicodeDecodeError) as exc:
         ImportJob.objects.filter(pk=job.pk).update(

@@ -59,7 +59,7 @@ def _pdq_rows(after_id: int = 0) -> tuple[I64, U64]:
         f" WHERE hash_type = 'pdq' AND id > {int(after_id)} ORDER BY id) TO STDOUT (FORMAT binary)"
     )
     buf = bytearray()
-    with connection.cursor() as cursor, cursor.copy(sql) as copy:  # type: ignore[attr-defined]
+    with connection.cursor() as cursor, cursor.copy(sql) as copy:
         for block in copy:
             buf += block
     row = np.dtype([("n", ">i2"), ("l1", ">i4"), ("id", ">i8"), ("l2", ">i4"), ("h", ">u8", (4,))])

@@ -96,7 +96,7 @@ class Outcome:
 
 def file_hashes(content: bytes) -> dict[str, Any]:
     """MD5, SHA-1, SHA-256 of the bytes and, for an image, PDQ with its quality."""
-    import pdqhash
+    import pdqhash  # type: ignore[import-untyped]
     from PIL import Image, UnidentifiedImageError
 
     out: dict[str, Any] = {
@@ -135,19 +135,18 @@ def _pdq_radius() -> int:
 
 
 def _entry_rows(query: Q) -> list[dict[str, Any]]:
-    return list(
-        HashEntry.objects.filter(query, hash_list__active=True).values(
-            "id",
-            "hash_type",
-            "value",
-            "quality",
-            "label",
-            "hash_list__name",
-            "hash_list__labels",
-            "hash_list__pdq_threshold",
-            "hash_list__verdict",
-        )
+    rows = HashEntry.objects.filter(query, hash_list__active=True).values(
+        "id",
+        "hash_type",
+        "value",
+        "quality",
+        "label",
+        "hash_list__name",
+        "hash_list__labels",
+        "hash_list__pdq_threshold",
+        "hash_list__verdict",
     )
+    return [dict(row) for row in rows]
 
 
 def _as_match(row: dict[str, Any], distance: int | None) -> Match:
@@ -199,9 +198,9 @@ def _matches_find(uploads: list[Upload]) -> list[list[Match]]:
                 )
             }
             for (i, row_id), d in sorted(distance_of.items()):
-                row = rows.get(row_id)
-                if row is not None and d <= row["hash_list__pdq_threshold"]:
-                    found[i].append(_as_match(row, d))
+                hit = rows.get(row_id)
+                if hit is not None and d <= hit["hash_list__pdq_threshold"]:
+                    found[i].append(_as_match(hit, d))
     for matches in found:
         matches.sort(key=lambda m: (m.distance or 0, m.list_name, m.entry_id))
     return found
@@ -212,7 +211,7 @@ def _allowed_filter(uploads: list[Upload], found: list[list[Match]]) -> None:
     if not any(found):
         return
     values = {getattr(u, t) for u in uploads for t in CRYPTO_TYPES if getattr(u, t)}
-    allowed = list(
+    allowed: list[tuple[str, str, int | None]] = list(
         AllowedHash.objects.filter(Q(value__in=values) | Q(hash_type="pdq")).values_list(
             "hash_type", "value", "entry_id"
         )
@@ -232,8 +231,8 @@ def _allowed_filter(uploads: list[Upload], found: list[list[Match]]) -> None:
             value = getattr(upload, t)
             if (t, value) in exact_any:
                 silence_all = True
-            elif (t, value) in exact and exact[(t, value)] is not None:
-                silenced_entries.add(exact[(t, value)])  # type: ignore[arg-type]
+            elif (entry := exact.get((t, value))) is not None:
+                silenced_entries.add(entry)
         if upload.pdq and pdq_words is not None:
             d = pdq_index.distances(pdq_words, pdq_index.hex_to_words([upload.pdq])[0])
             for (_v, entry_id), dist in zip(pdq_allowed, d.tolist(), strict=True):

@@ -184,8 +184,8 @@ class MihIndex:
         self.meta = json.loads((directory / "meta.json").read_text())
         self.widths: tuple[int, ...] = tuple(self.meta["widths"])
         self.count: int = int(self.meta["count"])
-        self.hashes: U64 = _map(directory / "hashes.npy")
-        self.rows: I64 = _map(directory / "rows.npy")
+        self.hashes: U64 = _map(directory / "hashes.npy")  # type: ignore[assignment]
+        self.rows: I64 = _map(directory / "rows.npy")  # type: ignore[assignment]
         self.order = _map(directory / "order.npy")
         self.offs = _map(directory / "offs.npy")
         self._plans: dict[int, tuple[npt.NDArray[np.intp], npt.NDArray[np.uint32], I64, I64]] = {}

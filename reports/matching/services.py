@@ -139,7 +139,7 @@ def item_review(
             action="match_item_review",
             actor=actor,
             obj=item,
-            case_reference=item.case.reference if item.case_id else "",
+            case_reference=item.case.reference if item.case is not None else "",
             details={"status": status, "allowed": allowed},
         )
     return item

@@ -111,7 +111,7 @@ def hash_list_detail(request: HttpRequest, name: str) -> HttpResponse:
                     file_format=form.cleaned_data["file_format"],
                     replace=form.cleaned_data["replace"],
                     bytes_total=upload.size,
-                    created_by=request.user,
+                    created_by=request.user,  # type: ignore[misc]  # signed in (the gate)
                 )
                 job.file.save(upload.name, upload, save=False)
                 job.save()
@@ -194,6 +194,6 @@ def item_review_view(request: HttpRequest, item_id: int) -> HttpResponse:
         messages.success(
             request, _("Confirmed.") if confirmed else _("Marked a false positive; allow-listed.")
         )
-    if item.case_id:
+    if item.case is not None:
         return redirect("cases:detail", item.case.reference)
     return redirect("matching:lists")

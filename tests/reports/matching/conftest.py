@@ -24,7 +24,7 @@ def flip(pdq: str, bits: int, rng: np.random.Generator | None = None) -> str:
     return f"{value:064x}"
 
 
-def noise_png(seed: int, size: int = 64) -> bytes:
+def noise_png(seed: int, size: int = 256) -> bytes:
     """A synthetic image: smooth random noise (so PDQ has detail and a good quality)."""
     from PIL import Image
 
@@ -53,3 +53,47 @@ def _index(settings, tmp_path) -> Iterator[None]:
     MATCHER.reset()
     yield
     MATCHER.reset()
+
+
+@pytest.fixture
+def child_safety_team(db):
+    """The child-safety team, where child-safety cases are routed (as in production)."""
+    from cases.models import CaseType, RoutingRule
+    from portal.accounts.models import Team
+
+    team, _ = Team.objects.get_or_create(slug="child-safety", defaults={"name": "Child safety"})
+    RoutingRule.objects.create(position=1, case_type=CaseType.CHILD_SAFETY, team=team)
+    return team
+
+
+@pytest.fixture
+def analyst(db, child_safety_team):
+    """A child-safety analyst of the child-safety team."""
+    from portal.accounts.roles import Role
+    from tests.factories import UserFactory
+
+    user = UserFactory(username="cs-analyst", roles=[Role.CHILD_SAFETY])
+    child_safety_team.members.add(user)
+    return user
+
+
+def make_list(name: str = "ncmec", **kwargs):
+    from reports.matching.services import hash_list_ensure
+
+    hash_list, _ = hash_list_ensure(name=name, actor=None, actor_label="test", **kwargs)
+    return hash_list
+
+
+def add_entries(hash_list, rows: list[tuple[str, str, int | None, str]]) -> None:
+    """Entries through the real import path (``hash_list_import``)."""
+    import io
+
+    from reports.matching import formats
+    from reports.matching.imports import hash_list_import
+
+    out = io.StringIO()
+    formats.rows_write(out, rows, file_format="csv")
+    out.seek(0)
+    hash_list_import(
+        hash_list=hash_list, stream=out, file_format="csv", actor=None, actor_label="test"
+    )
