@@ -60,6 +60,7 @@ urlpatterns = [
     path("notifications/", include("portal.notifications.urls")),
     path("api/v1/", include("portal.api.urls")),
     path("api/v1/", include("cases.api.urls")),  # requests/...; the domain's endpoints
+    path("api/v1/", include("reports.cybertip.api_urls")),  # referrals/ (CyberTipline)
     path("api/v1/", include((matching_urls.api_urlpatterns, "matching-api"))),  # match/
     path("matching/", include("reports.matching.urls")),
     # One "officer" namespace: the request pages (cases) and the portal's own (tokens, enrolment).

@@ -204,3 +204,31 @@ class FileClassifyForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+
+
+class ReferralForm(forms.Form):
+    """Urgent referral: to which verified agency, on which basis, what and why."""
+
+    agency: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        label=_("Verified agency"),
+        queryset=None,
+    )
+    basis = forms.ChoiceField(label=_("Legal basis"), choices=[])
+    emergency = forms.CharField(
+        label=_("The emergency"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Danger of death or serious physical injury: to whom, and why now."),
+    )
+    disclosed = forms.CharField(
+        label=_("What is disclosed"), widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from portal.accounts.models import Agency
+        from reports.cybertip.models import ReferralBasis
+
+        super().__init__(*args, **kwargs)
+        self.fields["agency"].queryset = Agency.objects.filter(  # type: ignore[attr-defined]
+            status=Agency.Status.ACTIVE
+        ).order_by("name")
+        self.fields["basis"].choices = ReferralBasis.choices  # type: ignore[attr-defined]

@@ -19,6 +19,12 @@ urlpatterns = [
         name="file_reveal",
     ),
     path("<str:reference>/<int:pk>/files/<int:file_pk>/", views.file_content, name="file_content"),
+    path("<str:reference>/<int:pk>/referrals/", views.referral_create, name="referral_create"),
+    path(
+        "<str:reference>/<int:pk>/referrals/<int:referral_pk>/approve/",
+        views.referral_approve_view,
+        name="referral_approve",
+    ),
     path(
         "<str:reference>/<int:pk>/files/<int:file_pk>/classify/",
         views.file_classify,

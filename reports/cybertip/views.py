@@ -110,7 +110,16 @@ def _context(
         }
         for f in report.files.all()
     ]
+    from reports.cybertip.forms import ReferralForm
+    from reports.cybertip.models import UrgentReferral
+
     return {
+        "referral_form": ReferralForm(),
+        "referrals": list(
+            UrgentReferral.objects.filter(case=report.case).select_related(
+                "agency", "requested_by", "approved_by"
+            )
+        ),
         "case": report.case,
         "report": report,
         "form": form,
@@ -260,3 +269,62 @@ def attention(request: AuthenticatedHttpRequest) -> HttpResponse:
     rows = list(reports_needing_attention(request.user)[:200])
     access_list_record(object_type=OBJECT, objects=rows, request=request)
     return render(request, "cybertip/attention.html", {"rows": rows})
+
+
+@audited(Action.CREATE, object_type="cybertip.urgentreferral")
+@require_POST
+def referral_create(request: AuthenticatedHttpRequest, reference: str, pk: int) -> HttpResponse:
+    """First person: request an urgent referral (escalates the draft report)."""
+    from reports.cybertip.forms import ReferralForm
+    from reports.cybertip.referrals import referral_request
+
+    report = report_for_user(request.user, reference, pk, request=request)
+    form = ReferralForm(request.POST)
+    if form.is_valid():
+        try:
+            referral_request(
+                case=report.case,
+                agency=form.cleaned_data["agency"],
+                basis=form.cleaned_data["basis"],
+                emergency=form.cleaned_data["emergency"],
+                disclosed=form.cleaned_data["disclosed"],
+                actor=request.user,
+                request=request,
+            )
+        except ValidationError as exc:
+            for problems in exc.message_dict.values():
+                for problem in problems:
+                    messages.error(request, problem)
+        else:
+            messages.success(request, _("Urgent referral requested: a second person must approve."))
+    else:
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            for message in errors:
+                messages.error(request, f"{label}: {message}")
+    return HttpResponseRedirect(f"{_report_url(reference, pk)}#referrals")
+
+
+@audited(Action.UPDATE, object_type="cybertip.urgentreferral")
+@require_POST
+def referral_approve_view(
+    request: AuthenticatedHttpRequest, reference: str, pk: int, referral_pk: int
+) -> HttpResponse:
+    """Second person: approve, which sends the referral and notifies the agency."""
+    from django.http import Http404
+
+    from reports.cybertip.models import UrgentReferral
+    from reports.cybertip.referrals import referral_approve
+
+    report = report_for_user(request.user, reference, pk, request=request)
+    referral = UrgentReferral.objects.filter(pk=referral_pk, case=report.case).first()
+    if referral is None:
+        raise Http404
+    try:
+        referral_approve(referral=referral, actor=request.user, request=request)
+    except ValidationError as exc:
+        for problem in exc.messages:
+            messages.error(request, problem)
+    else:
+        messages.success(request, _("Urgent referral sent; the agency's officers were notified."))
+    return HttpResponseRedirect(f"{_report_url(reference, pk)}#referrals")

@@ -50,3 +50,13 @@ def ncmec(settings):
     settings.LIAISON_CYBERTIP_TIMEOUT_SECONDS = 5
     yield server
     server.stop()
+
+
+@pytest.fixture
+def second_supervisor(db):
+    from portal.accounts.roles import Role
+    from tests.factories import UserFactory, default_team
+
+    user = UserFactory(username="supervisor2", roles=[Role.SUPERVISOR])
+    default_team().members.add(user)
+    return user

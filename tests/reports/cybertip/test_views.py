@@ -114,3 +114,27 @@ def test_submit_from_the_page_queues_the_report(report, child_safety):
     report.refresh_from_db()
     assert report.status == ReportStatus.SUBMITTING
     assert report.queued_by == child_safety
+
+
+def test_urgent_referral_from_the_page_needs_a_second_person(
+    report, child_safety, supervisor, officer_a
+):
+    from reports.cybertip.models import UrgentReferral
+
+    ref, pk = report.case.reference, report.pk
+    verified_client(child_safety).post(
+        reverse("cybertip:referral_create", args=[ref, pk]),
+        {
+            "agency": officer_a.agency.pk,
+            "basis": "2702b8",
+            "emergency": "Live stream ongoing",
+            "disclosed": "Account id and stream URL",
+        },
+    )
+    referral = UrgentReferral.objects.get()
+    approve = reverse("cybertip:referral_approve", args=[ref, pk, referral.pk])
+    page = verified_client(child_safety).get(reverse("cybertip:report", args=[ref, pk]))
+    assert approve.encode() not in page.content  # the requester is offered no approval
+    verified_client(supervisor).post(approve)
+    referral.refresh_from_db()
+    assert referral.status == "sent"
