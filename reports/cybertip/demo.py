@@ -134,6 +134,22 @@ def load_demo(context: dict[str, Any]) -> None:
     )
     _file_with_local_server(filed)
 
+    # 4. An urgent referral on the filed case, approved by a second person: the first demo
+    #    agency's officers see it in GET /api/v1/referrals/ and got an urgent notification.
+    from reports.cybertip.referrals import referral_approve, referral_request
+
+    officers = [o for o in context.get("officers", []) if o.status == "verified"]
+    if officers and "supervisor" in context["staff"]:
+        referral = referral_request(
+            case=case,
+            agency=officers[0].agency,
+            basis="2702c4",
+            emergency="The user arranged to meet the child this weekend.",
+            disclosed="Account id 200045678, screen name, last login IP 198.51.100.23.",
+            actor=analyst,
+        )
+        referral_approve(referral=referral, actor=context["staff"]["supervisor"])
+
     # 3. A later incident on the same user: a follow-up draft citing the filed report.
     cybertip_draft_for_user(
         case=case,

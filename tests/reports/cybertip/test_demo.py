@@ -22,5 +22,9 @@ def test_demo_reports_load_once_drafted_filed_and_follow_up(db):
     assert follow_up.files.get().relevance == "Supplemental Reported"
     assert reports.filter(status=ReportStatus.DRAFT, files__isnull=False).count() == 2
     assert all(r.case.reference.startswith("CS-") for r in reports)
+    from reports.cybertip.referrals import referrals_for_officer
+
+    seen = referrals_for_officer(context["officers"][0].user)
+    assert [r.case_id for r in seen] == [filed.case_id]
     demo.load_demo(context)
     assert CyberTipReport.objects.count() == 3
