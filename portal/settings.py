@@ -456,6 +456,10 @@ SPECTACULAR_SETTINGS = {
     },
 }
 LIAISON_API_TOKEN_DAYS = env.int("LIAISON_API_TOKEN_DAYS", default=90)
+# Failed token authentications per client address and window before 429 without a lookup
+# (portal/api/auth_failures.py); identical failures are logged 1st, 10th, 100th ... time.
+LIAISON_API_AUTH_FAILURES = env.int("LIAISON_API_AUTH_FAILURES", default=20)
+LIAISON_API_AUTH_FAILURE_WINDOW = env.int("LIAISON_API_AUTH_FAILURE_WINDOW_SECONDS", default=300)
 # Absolute links in e-mails (enrolment links) start with this.
 LIAISON_BASE_URL = env.str("LIAISON_BASE_URL", default="http://127.0.0.1:8000")
 LIAISON_ENROLMENT_LINK_HOURS = env.int("LIAISON_ENROLMENT_LINK_HOURS", default=72)

@@ -1,4 +1,7 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.core import checks
 
 
 class AccountsConfig(AppConfig):
@@ -7,3 +10,24 @@ class AccountsConfig(AppConfig):
     name = "portal.accounts"
     label = "accounts"
     verbose_name = "Accounts"
+
+    def ready(self) -> None:
+        checks.register(check_shared_cache, checks.Tags.security, deploy=True)
+
+
+def check_shared_cache(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """The sign-in and API-authentication limits count in the cache: per-process memory
+    would give each worker its own count, multiplying every limit by the worker count."""
+    from django.conf import settings
+
+    backend = str(settings.CACHES["default"].get("BACKEND", ""))
+    if "locmem" not in backend and "dummy" not in backend:
+        return []
+    return [
+        checks.Error(
+            "The cache is per process (CACHE_URL unset): sign-in lockout by address and the "
+            "API's limits would count per worker.",
+            hint="Set CACHE_URL to the shared Redis, e.g. redis://redis:6379/1.",
+            id="accounts.E001",
+        )
+    ]

@@ -296,8 +296,11 @@ def api_token_record_use(*, token: ApiToken, request: HttpRequest) -> None:
         token.last_used_at = now
 
 
-def api_token_record_refusal(*, refused: TokenRefused, request: HttpRequest) -> None:
-    """Log a refused token: who it belonged to, if anyone, and why."""
+def api_token_record_refusal(
+    *, refused: TokenRefused, request: HttpRequest, repeats: int = 1
+) -> None:
+    """Log a refused token: who it belonged to, if anyone, and why; ``repeats``: how many
+    identical refusals from the address this window (portal.api.auth_failures)."""
     token = refused.token
     access_event_record(
         action=Action.TOKEN_USED,
@@ -311,6 +314,7 @@ def api_token_record_refusal(*, refused: TokenRefused, request: HttpRequest) -> 
             "prefix": token.prefix if token is not None else "",
             "method": request.method,
             "path": request.path[:200],
+            **({"repeats": repeats} if repeats > 1 else {}),
         },
     )
 

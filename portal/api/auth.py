@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
@@ -18,6 +19,7 @@ from portal.accounts.tokens import (
     api_token_record_refusal,
     api_token_record_use,
 )
+from portal.api.auth_failures import auth_failure_count, auth_failures_blocked
 
 if TYPE_CHECKING:
     # Not at run time: DRF imports this module while rest_framework.views is half loaded.
@@ -50,14 +52,27 @@ class BearerTokenAuthentication(BaseAuthentication):
             raise exceptions.AuthenticationFailed(
                 _("Send the header as 'Authorization: Bearer <token>'.")
             )
+        # Before any lookup: an address that keeps failing is slowed down here (finding 6).
+        if auth_failures_blocked(request._request):
+            raise exceptions.Throttled(
+                wait=settings.LIAISON_API_AUTH_FAILURE_WINDOW,
+                detail=_("Too many failed authentications from this address; wait and retry."),
+            )
         try:
             plaintext = header[1].decode("ascii")
         except UnicodeDecodeError as exc:
+            auth_failure_count(request._request, reason="invalid", prefix="")
             raise exceptions.AuthenticationFailed(_("The token is not valid.")) from exc
         try:
             token = api_token_check(plaintext=plaintext)
         except TokenRefused as refused:
-            api_token_record_refusal(refused=refused, request=request._request)
+            repeats = auth_failure_count(
+                request._request,
+                reason=refused.reason,
+                prefix=refused.token.prefix if refused.token is not None else "",
+            )
+            if repeats is not None:  # the 1st, 10th, 100th ... identical failure
+                api_token_record_refusal(refused=refused, request=request._request, repeats=repeats)
             raise exceptions.AuthenticationFailed(refused.message, code=refused.reason) from None
         api_token_record_use(token=token, request=request._request)
         return token.user, token
