@@ -32,9 +32,12 @@ case "$role" in
     exec python manage.py check --deploy --fail-level WARNING
     ;;
   backup)
+    # A login that reads every table (the schema owner), not the runtime role.
+    export DATABASE_URL="${DATABASE_BACKUP_URL:-$DATABASE_URL}"
     exec deploy/backup/backup.sh "${1:-/backups}"
     ;;
   restore)
+    export DATABASE_URL="${DATABASE_BACKUP_URL:-$DATABASE_URL}"
     exec deploy/backup/restore.sh "$@"
     ;;
   manage)

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Back up Liaison: the PostgreSQL database, then the evidence storage.
 #
-#   DATABASE_URL=postgres://... deploy/backup/backup.sh [DEST]
+#   DATABASE_URL=postgres://OWNER@... deploy/backup/backup.sh [DEST]
 #
+# DATABASE_URL: a direct login (no transaction pooler) that can read every table: the
+# schema owner's, or a role with pg_read_all_data.
 # DEST (default: $BACKUP_DIR or ./backups) gets a folder liaison-<UTC time>/ with
 #   database.dump      pg_dump custom format (compressed; pg_restore reads it)
 #   storage/           every file of the default storage, and storage/MANIFEST.sha256

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Restore a Liaison backup made by backup.sh into an EMPTY database, then prove it whole.
 #
-#   DATABASE_URL=postgres://.../liaison deploy/backup/restore.sh BACKUP_FOLDER
+#   DATABASE_URL=postgres://OWNER@.../liaison deploy/backup/restore.sh BACKUP_FOLDER
 #
+# DATABASE_URL is the schema owner's login (the restored objects belong to it); the
+# `migrate` step then grants the runtime role (DATABASE_URL of the portal) its rights again,
+# as after every migration (portal/dbroles.py).
 # Create the database first (createdb, or the managed service's console); restoring over
 # a database that has tables is refused, so a typo cannot overwrite production. Steps:
 # checksums, pg_restore in one transaction, the storage files (never overwriting), then
@@ -34,6 +37,9 @@ bin=$(pg_bin_dir)
 echo "== database ($("$bin/pg_restore" --version))"
 "$bin/pg_restore" --no-owner --no-privileges --exit-on-error --single-transaction \
   --dbname="$DATABASE_URL" "$src/database.dump"
+
+echo "== runtime role's rights"
+manage migrate --noinput
 
 echo "== storage"
 manage storage_restore --from "$src/storage"
