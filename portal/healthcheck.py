@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 
 
 def main(argv: list[str]) -> int:
@@ -17,7 +18,7 @@ def main(argv: list[str]) -> int:
     django.setup()
     from portal import health
 
-    checks = {
+    checks: dict[str, Callable[[], health.Check]] = {
         "database": health.database_check,
         "broker": health.broker_check,
         "storage": health.storage_check,
