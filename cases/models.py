@@ -15,7 +15,6 @@ from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models.functions import Upper
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from portal.accounts.models import Agency, Officer, Team
@@ -806,8 +805,6 @@ class RoutingRule(models.Model):
 
 
 def _render(message: str, params: dict) -> str:
-    translated = gettext(message) if message else ""
-    try:
-        return translated % params if params else translated
-    except (KeyError, ValueError, TypeError):
-        return translated
+    from cases.texts import text_render  # times among the values shown as the UI shows them
+
+    return text_render(message, params)

@@ -103,7 +103,10 @@ def reminder_message(
             "citation": deadline.citation,
             "process": process_label,
         }
-        subject, lines, severity, kind = _words(recipient.audience, step, outcome, values, urgent)
+        past = deadline.due_at <= sent_at  # an override may have moved it behind the step
+        subject, lines, severity, kind = _words(
+            recipient.audience, step, outcome, values, urgent, past=past
+        )
         if recipient.audience == Audience.OFFICER and outcome == ReminderOutcome.REMINDED:
             lines.append(_officer_extension_line(extensions_left, values))
         if late:
@@ -119,9 +122,16 @@ def reminder_message(
 
 
 def _words(
-    audience: Audience, step: Step, outcome: str, v: dict[str, str], urgent: bool
+    audience: Audience,
+    step: Step,
+    outcome: str,
+    v: dict[str, str],
+    urgent: bool,
+    *,
+    past: bool = False,
 ) -> tuple[str, list[str], str, str]:
-    """Subject, body lines, severity and notification kind for one audience and outcome."""
+    """Subject, body lines, severity and notification kind for one audience and outcome.
+    ``past``: the deadline's time has gone by, so no text may say "in …" of it."""
     if outcome == ReminderOutcome.RELEASED:
         if audience == Audience.OFFICER:
             subject = _("Preservation for %(reference)s has lapsed") % v
@@ -155,6 +165,19 @@ def _words(
             )
         return subject, [body % v], Severity.URGENT, "deadline_overdue"
     severity = Severity.URGENT if urgent else Severity.INFO
+    if past:
+        if audience == Audience.OFFICER:
+            subject = _("Preservation for %(reference)s lapsed on %(due)s") % v
+            body = _(
+                "The records preserved for your request %(reference)s were kept until %(due)s."
+            )
+            return subject, [body % v], Severity.WARNING, "preservation_expiry"
+        subject = _("%(reference)s: %(kind)s was due %(due)s (%(ago)s ago)") % v
+        body = _(
+            "%(reference)s, %(kind)s: it was due %(due)s, %(ago)s ago, and is still open. "
+            "Rule: %(citation)s."
+        )
+        return subject, [body % v], Severity.URGENT, "deadline_overdue"
     if audience == Audience.OFFICER:
         subject = _("Preservation for %(reference)s lapses on %(due)s") % v
         body = _("The records preserved for your request %(reference)s are kept until %(due)s.")

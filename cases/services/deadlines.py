@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import Any
 
@@ -22,11 +23,13 @@ from cases.models import (
     DeadlineStatus,
     LegalProcess,
     Preservation,
+    ProcessKind,
     TimelineKind,
 )
 from cases.reminders.steps import reminder_schedule
 from cases.rules import (
     CASE_WORK_KINDS,
+    MAX_PRESERVATION_EXTENSIONS,
     PRESERVATION_KINDS,
     Clock,
     ComputedDeadline,
@@ -35,6 +38,7 @@ from cases.rules import (
 )
 from cases.selectors import CaseAction, case_check, denials_logged
 from cases.services.timeline import timeline_event_add
+from cases.templatetags.case_ui import when
 from portal.audit.services import access_event_record
 
 
@@ -181,6 +185,62 @@ def deadlines_close(
     )
 
 
+# Hold kinds whose law sets a maximum (LEGAL.md): an override may not keep records past
+# it. The CyberTipline year is a minimum (18 USC 2258A(h)(1)), so it is not capped here.
+CAPPED_HOLD_KINDS = PRESERVATION_KINDS - {ProcessKind.CYBERTIPLINE}
+
+
+def deadline_override_problems(
+    *, deadline: Deadline, due_at: datetime, missed: bool, now: datetime
+) -> dict[str, str]:
+    """Why ``due_at`` is not a plausible new time for ``deadline`` ({} when it is).
+
+    A typo ("1999") must not become a hold that reads "overdue 10197 d" to the officer:
+    no time before the process was received; no past time for an open deadline unless the
+    supervisor records that it was missed (``missed``); a preservation no later than the
+    law's maximum with every extension it allows (``MAX_PRESERVATION_EXTENSIONS``).
+    """
+    process = deadline.process
+    received = process.received_at if process is not None else deadline.case.created_at
+    if due_at < received:
+        return {
+            "due_at": _("The new time is before the process was received (%(received)s).")
+            % {"received": when(received)}
+        }
+    if due_at < now and not missed:
+        return {
+            "due_at": _(
+                "The new time is in the past. If the deadline was missed, tick “The deadline "
+                "was missed” and say so in the reason."
+            )
+        }
+    if (
+        process is not None
+        and deadline.kind == DeadlineKind.PRESERVATION_EXPIRY
+        and process.kind in CAPPED_HOLD_KINDS
+    ):
+        facts = dataclasses.replace(
+            process_facts(process), extensions=MAX_PRESERVATION_EXTENSIONS[process.kind]
+        )
+        limit = next(
+            (
+                d.due_at
+                for d in deadlines_compute(facts, clock=Clock.from_settings())
+                if d.kind == DeadlineKind.PRESERVATION_EXPIRY
+            ),
+            None,
+        )
+        if limit is not None and due_at > limit:
+            return {
+                "due_at": _(
+                    "The law allows this hold until %(limit)s at most, with every extension; "
+                    "legal process served on the records supersedes it instead."
+                )
+                % {"limit": when(limit)}
+            }
+    return {}
+
+
 @denials_logged
 def deadline_override(
     *,
@@ -188,9 +248,11 @@ def deadline_override(
     due_at: datetime,
     reason: str,
     actor: Any,
+    missed: bool = False,
     request: HttpRequest | None = None,
 ) -> Deadline:
-    """Move one open deadline by hand: supervisors only, with a written reason.
+    """Move one open deadline by hand: supervisors only, with a written reason, to a
+    plausible time (``deadline_override_problems``).
 
     The computed time stays in ``original_due_at`` (the first override keeps the rule's
     value; later ones keep it too). Audited with the before and after times.
@@ -206,6 +268,11 @@ def deadline_override(
         if deadline.status != DeadlineStatus.OPEN:
             raise ValidationError(_("Only an open deadline can be moved."))
         now = timezone.now()
+        problems = deadline_override_problems(
+            deadline=deadline, due_at=due_at, missed=missed, now=now
+        )
+        if problems:
+            raise ValidationError(problems)
         original = deadline.original_due_at or deadline.due_at
         updated = Deadline.objects.filter(
             pk=deadline.pk, status=DeadlineStatus.OPEN, due_at=before
@@ -253,6 +320,7 @@ def deadline_override(
                 "before": before.isoformat(),
                 "after": due_at.isoformat(),
                 "original": original.isoformat(),
+                "missed": missed,
             },
         )
     return deadline

@@ -263,6 +263,7 @@ def deadline_override_view(request: HttpRequest, reference: str, pk: int) -> Htt
             deadline=deadline,
             due_at=data["due_at"],
             reason=data["reason"],
+            missed=data.get("missed", False),
             actor=request.user,
             request=request,
         )
