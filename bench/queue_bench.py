@@ -253,10 +253,13 @@ def worker(args: argparse.Namespace) -> None:
     scenarios = [s for s in scenarios_build() if args.only in s.name]
     clients = _clients({s.persona for s in scenarios})
 
-    for scenario in scenarios:  # fail early and loudly on a broken page
+    for scenario in scenarios:  # fail early and loudly on a broken page or an empty search
         response = clients[scenario.persona].get(scenario.url)
         if response.status_code != 200:
             raise SystemExit(f"{scenario.name}: {scenario.url} answered {response.status_code}")
+        shown = response.content.decode().count('class="ref"')
+        if scenario.name.startswith(MUST_FIND) and shown == 0:
+            raise SystemExit(f"{scenario.name}: {scenario.url} found no case at {label}")
 
     print(f"[{label}] warming up ({args.warmup} rounds of {len(scenarios)} pages)")
     for _ in range(args.warmup):
@@ -354,6 +357,7 @@ def scenarios_build() -> list[Scenario]:
     national = phone.normalised  # +1NPA55501XX -> (NPA) 555-01XX
     phone_typed = f"({national[2:5]}) {national[5:8]}-{national[8:]}"
     fragment = username.normalised.split("_")[0] + "_" + username.normalised.split("_")[1][:3]
+    email_part = email.normalised.split("@")[0][:8]  # the start of the local part, as heard
     reference = first.reference
 
     responder, supervisor, analyst = seed.RESPONDER, seed.SUPERVISOR, seed.ANALYST
@@ -378,8 +382,16 @@ def scenarios_build() -> list[Scenario]:
         Scenario("search: reference", responder, q(q=reference)),
         Scenario("search: target exact (e-mail)", responder, q(q=email.value.upper())),
         Scenario("search: target exact (phone)", responder, q(q=f"+1 {phone_typed}")),
+        Scenario("search: phone as typed, national", responder, q(q=phone_typed)),
         Scenario("search: target substring", responder, q(q=fragment)),
+        Scenario("search: part of an e-mail", responder, q(q=email_part)),
+        Scenario("search: agency word, lowercase", responder, q(q="sheriff")),
     ]
+
+
+# Scenarios that must list at least one case: a search that finds nothing times an empty
+# page, which says nothing about the cost of showing what was found.
+MUST_FIND = "search:"
 
 
 def _clients(usernames: set[str]) -> dict[str, Any]:

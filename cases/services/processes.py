@@ -87,10 +87,13 @@ def targets_parse(
 
 
 def case_search_refresh(*, case: Case) -> None:
-    """Rebuild the case's full-text document: reference, agency name, every target."""
+    """Rebuild the case's full-text document: reference, agency name, every target, and
+    each process's agency case number and issuer's docket (what an officer quotes)."""
     parts = [case.reference]
     if case.agency_id:
         parts.append(Agency.objects.values_list("name", flat=True).get(pk=case.agency_id))
+    for numbers in case.processes.values_list("agency_case_number", "authority_reference"):
+        parts += [number for number in numbers if number]
     for value, normalised in case.targets.values_list("value", "normalised"):
         parts += [normalised] if value == normalised else [normalised, value]
     document = " ".join(parts)
