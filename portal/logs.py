@@ -14,6 +14,7 @@ row they refused, for instance).
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import re
@@ -28,15 +29,25 @@ _REDACTIONS: tuple[tuple[re.Pattern[str], str], ...] = (
     ),
     (re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"), "[email]"),
     (re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b"), "[ip]"),
-    (re.compile(r"(?i)\b(?:[0-9a-f]{1,4}:){3,7}[0-9a-f]{1,4}\b"), "[ip]"),
 )
+# IPv6 candidates: hex and colons; masked only when they parse as an address, so a time
+# such as 12:30:45 stays.
+_IPV6_CANDIDATE = re.compile(r"(?<![\w:])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?![\w:])")
+
+
+def _ipv6_mask(match: re.Match[str]) -> str:
+    try:
+        ipaddress.IPv6Address(match.group(0))
+    except ValueError:
+        return match.group(0)
+    return "[ip]"
 
 
 def redact(text: str) -> str:
     """Mask what looks like personal data or a secret (see the module doc)."""
     for pattern, replacement in _REDACTIONS:
         text = pattern.sub(replacement, text)
-    return text
+    return _IPV6_CANDIDATE.sub(_ipv6_mask, text)
 
 
 class ContextFilter(logging.Filter):
