@@ -50,6 +50,7 @@ from cases.selectors import cases_visible_to
 from cases.services.missed import MISSABLE_KINDS
 from reports.transparency.dsa import Median
 from reports.transparency.figures import kind_label
+from reports.transparency.sql import no_jit
 
 WEEKS = 8
 RESPONSE_DAYS = 90
@@ -264,6 +265,11 @@ def workload(cases: QuerySet[Case], *, now: datetime) -> list[dict[str, Any]]:
 
 def dashboard_for(user: Any, *, now: datetime | None = None) -> Dashboard:
     """Every dashboard figure for ``user``'s visible cases."""
+    with no_jit():
+        return _dashboard_for(user, now=now)
+
+
+def _dashboard_for(user: Any, *, now: datetime | None) -> Dashboard:
     now = now or timezone.now()
     zone = zoneinfo.ZoneInfo(settings.LIAISON_BUSINESS_TIME_ZONE)
     cases = cases_visible_to(user)

@@ -42,6 +42,7 @@ from cases.models import (
 from reports.transparency.figures import PRESERVATION_REQUEST_KINDS, country_name, requests_in
 from reports.transparency.models import CaseOutcome
 from reports.transparency.periods import Period
+from reports.transparency.sql import no_jit
 
 SCHEMA = "liaison.transparency.dsa-orders-to-provide-information/1"
 K = ProcessKind
@@ -175,6 +176,11 @@ def hours(value: timedelta | None) -> float | None:
 def dsa_figures(*, period: Period) -> dict[str, Any]:
     """The orders-to-provide-information section for ``period``: counts by Member State
     and category, medians overall and per Member State."""
+    with no_jit():
+        return _dsa_figures(period=period)
+
+
+def _dsa_figures(*, period: Period) -> dict[str, Any]:
     orders = orders_in(period)
     counts: list[Any] = list(
         orders.annotate(category=_category())

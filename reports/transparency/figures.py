@@ -37,7 +37,6 @@ from cases.models import (
     LegalProcess,
     Preservation,
     ProcessKind,
-    Target,
 )
 from cases.rules import PRESERVATION_KINDS
 from reports.transparency import sql
@@ -108,20 +107,6 @@ def requests_in(period: Period) -> QuerySet[LegalProcess]:
 
 def _grouped(period: Period) -> list[Any]:
     return sql.grouped(period.start, period.end)
-
-
-def _targets(period: Period) -> dict[tuple[str, str], int]:
-    rows = (
-        Target.objects.filter(
-            process__received_at__gte=period.start,
-            process__received_at__lt=period.end,
-        )
-        .exclude(process__kind=K.CYBERTIPLINE)
-        .values("process__country", "process__kind")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    return {(r["process__country"], r["process__kind"]): r["n"] for r in rows}
 
 
 def _preserved(period: Period) -> dict[str, int]:
@@ -203,15 +188,19 @@ def le_request_figures(
 ) -> dict[str, Any]:
     """Every figure of the law-enforcement request report for ``period``, as the stable,
     JSON-ready structure that the HTML, CSV, JSON and PDF forms all render."""
+    with sql.no_jit():
+        return _le_request_figures(period=period, options=options, trend=trend)
+
+
+def _le_request_figures(*, period: Period, options: ReportOptions, trend: bool) -> dict[str, Any]:
     grouped = _grouped(period)
-    targets = _targets(period)
     preserved = _preserved(period)
 
     by_country: dict[str, dict[str, int]] = defaultdict(_empty)
     by_kind: dict[str, dict[str, int]] = defaultdict(_empty)
     total = _empty()
     for row in grouped:
-        accounts = targets.get((row["country"], row["kind"]), 0)
+        accounts = row["n_targets"] or 0
         for bucket in (by_country[row["country"]], by_kind[row["kind"]], total):
             _accumulate(bucket, row, accounts)
     for country, n in preserved.items():
@@ -269,8 +258,8 @@ def _period_json(period: Period) -> dict[str, str]:
 
 
 def trend_figures(period: Period, options: ReportOptions) -> list[dict[str, Any]]:
-    """Requests, preservation requests and the share with data produced in the
-    ``TREND_HALF_YEARS`` half-years up to the report's, grouped by half-year in SQL."""
+    """Requests and preservation requests in the ``TREND_HALF_YEARS`` half-years up to
+    the report's, grouped by business-zone half-year in SQL."""
     halves = half_years_before(period, TREND_HALF_YEARS)
     span = Period(halves[0].first, halves[-1].last, "trend", period.time_zone)
     rows = sql.by_half_year(
@@ -279,14 +268,11 @@ def trend_figures(period: Period, options: ReportOptions) -> list[dict[str, Any]
     found = {f"{r['year']}-H{r['half']}": r for r in rows}
     out = []
     for h in halves:
-        r = found.get(h.label) or {"n_requests": 0, "n_produced": 0, "n_preservation": 0}
+        r = found.get(h.label) or {"n_requests": 0, "n_preservation": 0}
         out.append(
             {
                 "period": h.label,
                 "requests": band(r["n_requests"], options.band_below),
-                "produced_pct": None
-                if options.band_below and r["n_requests"] < options.band_below
-                else percent(r["n_produced"], r["n_requests"]),
                 "preservation_requests": band(r["n_preservation"], options.band_below),
             }
         )

@@ -111,7 +111,6 @@ def test_trend_groups_by_business_half_year(report_data):
     assert trend[-1] == {
         "period": "2026-H1",
         "requests": 6,
-        "produced_pct": 50.0,
         "preservation_requests": 1,
     }
     assert trend[0]["requests"] == 0
