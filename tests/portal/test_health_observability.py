@@ -106,3 +106,22 @@ def test_gunicorn_workers_add_up_their_request_counts(transactional_db, tmp_path
         server.terminate()
         server.wait(timeout=60)
         log.close()
+
+
+@pytest.mark.server
+def test_celery_worker_serves_its_counters_when_asked(celery_worker_factory, tmp_path, monkeypatch):
+    # The worker inherits these (tests/celery_harness.py passes the environment on).
+    monkeypatch.setenv("LIAISON_WORKER_METRICS_PORT", str(PORT))
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "worker-prometheus"))
+    (tmp_path / "worker-prometheus").mkdir()
+    celery_worker_factory("worker")
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            body = urllib.request.urlopen(f"http://127.0.0.1:{PORT}/", timeout=5).read()
+            break
+        except OSError:
+            assert time.monotonic() < deadline, "the worker's metrics server never answered"
+            time.sleep(0.3)
+    names = {f.name for f in text_string_to_metric_families(body.decode())}
+    assert "liaison_cybertip_submissions" in names
