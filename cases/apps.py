@@ -22,11 +22,4 @@ class CasesConfig(AppConfig):
                 10,
             )
         )
-        nav_item_register(
-            NavItem(
-                _("New intake"),
-                "cases:intake",
-                lambda user: policy.may(user, policy.CaseCapability.INTAKE),
-                20,
-            )
-        )
+        nav_item_register(NavItem(_("New intake"), "cases:intake", policy.may_intake, 20))

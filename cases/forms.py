@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.models import (
     CaseStatus,
+    CaseType,
     Priority,
     ProcessKind,
     ReceivedVia,
@@ -30,7 +31,13 @@ from cases.models import (
     UserNoticeStatus,
     UserNoticeWithheldReason,
 )
-from cases.services import IntakeInput, TargetInput, intake_input
+from cases.services import (
+    INCIDENT_SOURCES,
+    IntakeInput,
+    TargetInput,
+    incident_authority,
+    intake_input,
+)
 from cases.targets import target_guess_kind
 from portal.accounts.models import Agency, Team, User
 
@@ -222,9 +229,6 @@ class DeadlineOverrideForm(forms.Form):
     )
     reason = forms.CharField(
         label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
-    )
-    missed = forms.BooleanField(
-        label=_("The deadline was missed: record a time in the past"), required=False
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -458,4 +462,86 @@ class IntakeForm(ProcessFieldsForm):
             period_ends_on=data.get("period_ends_on"),
             foreign_offence=data.get("foreign_offence", False),
             enforcing_state_notified=data.get("enforcing_state_notified", False),
+        )
+
+
+class IncidentForm(forms.Form):
+    """A child-safety incident found on the platform, recorded by an analyst: who was
+    reported, where the content is, how it was found, how urgent it is. It becomes a
+    child-safety case with its CyberTipline report duty (18 USC 2258A). The content itself
+    is never uploaded here: it is named by URL or id and preserved where it is."""
+
+    reported_kind = forms.ChoiceField(
+        label=_("Reported user is named by"),
+        choices=_cap(
+            [
+                (TargetKind.USERNAME, TargetKind.USERNAME.label),
+                (TargetKind.ACCOUNT_ID, TargetKind.ACCOUNT_ID.label),
+                (TargetKind.EMAIL, TargetKind.EMAIL.label),
+                (TargetKind.PHONE, TargetKind.PHONE.label),
+            ]
+        ),
+    )
+    reported_user = forms.CharField(label=_("Reported user"), max_length=500)
+    content = forms.CharField(
+        label=_("Where the content is"),
+        widget=forms.Textarea(attrs={"rows": 3, "class": "mono", "spellcheck": "false"}),
+        help_text=_("One URL per line (the post, the file, the conversation)."),
+    )
+    other_identifiers = forms.CharField(
+        label=_("Other identifiers"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "class": "mono", "spellcheck": "false"}),
+        help_text=_("IP addresses, other accounts, as type:value or plain, one per line."),
+    )
+    description = forms.CharField(
+        label=_("What was found"),
+        max_length=300,
+        help_text=_("A short factual description; never paste the material itself."),
+    )
+    how_found = forms.ChoiceField(label=_("How it was found"))
+    detected_at = forms.DateTimeField(
+        label=_("Found at"), widget=DateTimeLocalInput(), input_formats=[DATETIME_LOCAL]
+    )
+    urgency = forms.TypedChoiceField(
+        label=_("Urgency"),
+        coerce=int,
+        initial=Priority.HIGH,
+        choices=_cap([(p.value, p.label) for p in (Priority.URGENT, Priority.HIGH)]),
+        help_text=_("Urgent: a child may be in danger now."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from django.utils.translation import gettext
+
+        cast(forms.ChoiceField, self.fields["how_found"]).choices = [
+            (code, capfirst(gettext(label))) for code, label in INCIDENT_SOURCES.items()
+        ]
+        self.fields["detected_at"].help_text = _zone_help()
+        if not self.is_bound:
+            now = timezone.localtime().replace(second=0, microsecond=0)
+            self.initial.setdefault("detected_at", now)
+
+    def intake_data(self) -> IntakeInput:
+        """The incident as ``case_intake`` takes it: a CyberTipline report duty of the
+        provider (US), found internally, naming the reported user and the content."""
+        data = self.cleaned_data
+        targets = [TargetInput(kind=data["reported_kind"], value=data["reported_user"])]
+        targets += [
+            TargetInput(kind=TargetKind.URL, value=line.strip())
+            for line in data["content"].splitlines()
+            if line.strip()
+        ]
+        targets += targets_parse(data.get("other_identifiers") or "")
+        return intake_input(
+            kind=ProcessKind.CYBERTIPLINE,
+            case_type=CaseType.CHILD_SAFETY,
+            country="US",
+            received_via=ReceivedVia.INTERNAL,
+            received_at=data["detected_at"],
+            issuing_authority=incident_authority(data["how_found"]),
+            targets=targets,
+            summary=data["description"],
+            priority=data["urgency"],
         )

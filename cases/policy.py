@@ -1,7 +1,7 @@
 """Who may do what in the cases domain: the ONE home of the domain's access rules.
 
 Every access rule of ``cases`` lives here, so a reader finds any of them in one hop
-(ADR 0019): the domain's capabilities and the roles holding them, which roles work which
+(ADR 0025): the domain's capabilities and the roles holding them, which roles work which
 case type, which roles see cases through their teams, who may be assigned a case, when a
 user acts as an officer, and an officer's good standing (delegated to the platform's one
 function, ``officer_access_refusal``). The transition table (``cases/workflow.py``) names
@@ -197,3 +197,21 @@ def _team_ids(user: AnyUser) -> list[int]:
 def assignable_roles(case_type: str) -> frozenset[Role]:
     """The roles a case of ``case_type`` may be assigned to (within its team)."""
     return CASE_TYPE_WORKERS.get(case_type, SUPERVISORS)
+
+
+def case_material_readable(user: AnyUser, case_type: str) -> bool:
+    """May ``user`` open the material itself (the attachments) of a case of this type?
+
+    Child-safety material is handled only by those who work child-safety cases (18 USC
+    2258B limits who handles it). An auditor sees that it exists and, in the access log,
+    who opened it, but not the material, unless ``LIAISON_AUDITOR_READS_CHILD_SAFETY_MATERIAL``
+    is on (ADR 0031). Everything else follows ``case_visibility``.
+    """
+    from django.conf import settings
+
+    if case_type != CaseType.CHILD_SAFETY:
+        return True
+    roles = user_roles(user)
+    if roles & CASE_TYPE_WORKERS[CaseType.CHILD_SAFETY]:
+        return True
+    return Role.AUDITOR in roles and settings.LIAISON_AUDITOR_READS_CHILD_SAFETY_MATERIAL

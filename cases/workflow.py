@@ -32,11 +32,19 @@ from cases.models import (
     Approval,
     Case,
     CaseStatus,
+    CaseType,
     DeadlineKind,
     DeadlineStatus,
     TimelineKind,
 )
-from cases.policy import CASE_STAFF, CASE_WORKERS, DECIDERS, SUPERVISORS, gate_action
+from cases.policy import (
+    CASE_STAFF,
+    CASE_TYPE_WORKERS,
+    CASE_WORKERS,
+    DECIDERS,
+    SUPERVISORS,
+    gate_action,
+)
 from cases.rules import CASE_WORK_KINDS
 from cases.selectors import cases_visible_to
 from cases.services.deadlines import case_deadlines_recompute, deadlines_close
@@ -88,6 +96,20 @@ def _emergency_approved(case: Case) -> str:
     if approvers >= EMERGENCY_APPROVERS_REQUIRED:
         return ""
     return _("An emergency disclosure needs the approval of two different people first.")
+
+
+def _request_only(case: Case) -> str:
+    """Steps that speak to a requesting agency (ask it for information, its withdrawal)
+    have no one to speak to on a child-safety incident, which the platform found itself."""
+    if case.case_type == CaseType.REQUEST:
+        return ""
+    return _("Only a law-enforcement request has an agency to ask or to withdraw it.")
+
+
+def _child_safety_only(case: Case) -> str:
+    if case.case_type == CaseType.CHILD_SAFETY:
+        return ""
+    return _("Only a child-safety incident is closed this way.")
 
 
 FIRST_DECISION_MET = Effect(frozenset({D.FIRST_DECISION}), DeadlineStatus.MET)
@@ -144,6 +166,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         gettext_lazy("Ask for information"),
         CASE_STAFF,
         reason_required=True,
+        guard=_request_only,
     ),
     # Officers take it by answering the question in the conversation (cases.conversation).
     Transition(
@@ -199,9 +222,23 @@ TRANSITIONS: tuple[Transition, ...] = (
             gettext_lazy("Withdrawn by the agency"),
             CASE_STAFF | {Role.OFFICER},
             reason_required=True,
+            guard=_request_only,
             effects=(WORK_CANCELLED,),
         )
         for source in WITHDRAWABLE
+    ),
+    # A child-safety incident that review finds is no apparent violation (18 USC 2258A(a)
+    # requires a report of apparent child sexual abuse material only): closed with the
+    # analyst's reason; a report duty it had is cancelled.
+    Transition(
+        S.TRIAGE,
+        S.CLOSED,
+        gettext_lazy("Close: nothing to report"),
+        CASE_TYPE_WORKERS[CaseType.CHILD_SAFETY],
+        reason_required=True,
+        guard=_child_safety_only,
+        effects=(WORK_CANCELLED,),
+        closes=True,
     ),
     Transition(
         S.DISCLOSED,

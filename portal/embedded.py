@@ -134,7 +134,7 @@ def embedded_holders_prune(server: Any) -> None:
     pgserver's private ``_lock`` and ``global_process_id_list``; tests/portal/
     test_embedded.py fails if an upgrade renames them.
     """
-    import psutil
+    import psutil  # type: ignore[import-untyped]
 
     with server._lock:
         holders = server.global_process_id_list

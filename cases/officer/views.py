@@ -37,6 +37,7 @@ from cases.officer.selectors import (
 )
 from cases.selectors import case_get_for_user
 from cases.services import SubmissionKeyReused, case_submit, preservation_extend
+from cases.views.common import upload_form_done
 from cases.workflow import case_transition
 from portal.audit.access import audit_exempt, audited
 from portal.audit.models import Action
@@ -112,7 +113,7 @@ def request_new(request: AuthenticatedHttpRequest) -> HttpResponse:
                 _("Request %(reference)s filed. Quote this reference in any message about it.")
                 % {"reference": case.reference},
             )
-            return HttpResponseRedirect(reverse("officer:request", args=[case.reference]))
+            return upload_form_done(request, reverse("officer:request", args=[case.reference]))
     status = 400 if request.method == "POST" else 200
     return render(
         request,

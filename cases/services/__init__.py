@@ -13,13 +13,20 @@ from cases.services.cases import (
     user_notice_update,
 )
 from cases.services.deadlines import case_deadlines_recompute, deadline_override
-from cases.services.intake import IntakeInput, case_intake, intake_input
+from cases.services.intake import (
+    INCIDENT_SOURCES,
+    IntakeInput,
+    case_intake,
+    incident_authority,
+    intake_input,
+)
 from cases.services.preservations import preservation_extend, preservation_release
 from cases.services.processes import TargetInput, process_update, targets_add
 from cases.services.routing import team_route
 from cases.services.submissions import Submission, SubmissionKeyReused, case_submit
 
 __all__ = [
+    "INCIDENT_SOURCES",
     "IntakeInput",
     "Submission",
     "SubmissionKeyReused",
@@ -31,6 +38,7 @@ __all__ = [
     "case_submit",
     "case_team_change",
     "deadline_override",
+    "incident_authority",
     "intake_input",
     "note_add",
     "preservation_extend",

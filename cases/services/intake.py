@@ -66,6 +66,24 @@ CLOCK_SKEW = timedelta(minutes=5)
 DOCUMENT_FOLDER = "cases/process"
 
 
+# How a child-safety incident came to light. Recorded as the "issuing authority" of its
+# CyberTipline report duty (the duty is the provider's own, 18 USC 2258A(a)), so the case
+# page and the report say where it came from.
+INCIDENT_SOURCES: dict[str, str] = {
+    "user_report": gettext_noop("user report"),
+    "moderation": gettext_noop("moderator review"),
+    "hash_match": gettext_noop("known-image hash match"),
+    "classifier": gettext_noop("automated classifier"),
+    "external_tip": gettext_noop("tip from outside the platform"),
+    "other": gettext_noop("other"),
+}
+
+
+def incident_authority(source: str) -> str:
+    """The stored "issuing authority" of an incident found through ``source``."""
+    return f"Internal detection ({INCIDENT_SOURCES.get(source, source)})"
+
+
 @dataclass(frozen=True)
 class IntakeInput:
     """Everything intake needs, typed: what the staff form, the officer form and the API

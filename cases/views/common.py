@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 
 from cases.policy import CaseCapability, may
 
@@ -31,3 +31,14 @@ def staff_allowed(allowed: Callable[[Any], bool]) -> Callable:
         return wrapped
 
     return decorate
+
+
+def upload_form_done(request: HttpRequest, url: str) -> HttpResponse:
+    """Where an intake form goes once the case exists. The page's script
+    (cases/upload.js) sends the form with fetch and says so in ``X-Upload-Form``; it gets
+    204 and the address in ``X-Redirect-To``, because a redirect fetch followed would
+    render the next page in the background and use up its one-time message. A plain form
+    post gets the redirect."""
+    if request.headers.get("X-Upload-Form") == "1":
+        return HttpResponse(status=204, headers={"X-Redirect-To": url})
+    return HttpResponseRedirect(url)

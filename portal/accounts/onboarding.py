@@ -29,8 +29,9 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from portal.accounts.gates import capability_require
 from portal.accounts.models import Agency, Officer, User, _new_security_stamp
-from portal.accounts.roles import Role
+from portal.accounts.roles import Capability, Role
 from portal.audit.services import Outcome, access_event_record
 
 logger = logging.getLogger(__name__)
@@ -114,6 +115,9 @@ def agency_create(
     request: HttpRequest | None = None,
 ) -> Agency:
     """Register an agency with its verified e-mail domains and its directory phone number."""
+    capability_require(
+        actor, Capability.MANAGE_OFFICERS, action="agency_created", actor_label=actor_label
+    )
     country = country.strip().upper()
     agency = Agency(
         name=name.strip(),
@@ -157,6 +161,7 @@ def agency_suspend(
     *, agency: Agency, actor: User, reason: str, request: HttpRequest | None = None
 ) -> bool:
     """Suspend an agency: its officers' tokens stop at once and their sessions end."""
+    capability_require(actor, Capability.MANAGE_OFFICERS, action="agency_suspended", obj=agency)
     with transaction.atomic():
         changed = Agency.objects.filter(pk=agency.pk, status=Agency.Status.ACTIVE).update(
             status=Agency.Status.SUSPENDED
@@ -177,6 +182,7 @@ def agency_suspend(
 def agency_reinstate(
     *, agency: Agency, actor: User, reason: str, request: HttpRequest | None = None
 ) -> bool:
+    capability_require(actor, Capability.MANAGE_OFFICERS, action="agency_reinstated", obj=agency)
     with transaction.atomic():
         changed = Agency.objects.filter(pk=agency.pk, status=Agency.Status.SUSPENDED).update(
             status=Agency.Status.ACTIVE
@@ -293,6 +299,7 @@ def officer_approve(
 ) -> bool:
     """Staff confirmed the officer by calling the agency's directory number: activate the
     account, give it the officer role, and e-mail a one-time enrolment link."""
+    capability_require(actor, Capability.MANAGE_OFFICERS, action="officer_verified", obj=officer)
     if not officer.agency.directory_phone:
         raise ValidationError(
             _("The agency has no directory phone number to call back. Add one first.")
@@ -325,6 +332,7 @@ def officer_approve(
 def officer_reject(
     *, officer: Officer, actor: User, note: str, request: HttpRequest | None = None
 ) -> bool:
+    capability_require(actor, Capability.MANAGE_OFFICERS, action="officer_rejected", obj=officer)
     if not note.strip():
         raise ValidationError({"note": _("Say why the application is rejected.")})
     with transaction.atomic():
@@ -351,6 +359,7 @@ def officer_suspend(
     Tokens are not revoked, so a reinstatement restores them; revoke them as well when the
     officer's credentials may be in other hands.
     """
+    capability_require(actor, Capability.MANAGE_OFFICERS, action="officer_suspended", obj=officer)
     if not reason.strip():
         raise ValidationError({"reason": _("Say why.")})
     with transaction.atomic():
@@ -373,6 +382,7 @@ def officer_suspend(
 def officer_reinstate(
     *, officer: Officer, actor: User, reason: str, request: HttpRequest | None = None
 ) -> bool:
+    capability_require(actor, Capability.MANAGE_OFFICERS, action="officer_reinstated", obj=officer)
     if not reason.strip():
         raise ValidationError({"reason": _("Say why.")})
     with transaction.atomic():
@@ -401,6 +411,9 @@ def officer_create_verified(
     actor_label: str,
 ) -> Officer:
     """Bulk onboarding by an operator who has verified the officer out of band."""
+    capability_require(
+        None, Capability.MANAGE_OFFICERS, action="officer_created", actor_label=actor_label
+    )
     email = email.strip().lower()
     if not email_domain_matches(email, agency.email_domains):
         raise ValidationError(
@@ -482,7 +495,15 @@ def officer_enrolment_link_send(
     request: HttpRequest | None = None,
     audit: bool = True,
 ) -> str:
-    """E-mail the officer a fresh one-time link to set a password and enrol 2FA."""
+    """E-mail the officer a fresh one-time link to set a password and enrol 2FA (only to
+    the officer's own address; staff who send it need to manage officers)."""
+    capability_require(
+        actor,
+        Capability.MANAGE_OFFICERS,
+        action="enrolment_link_sent",
+        obj=officer,
+        allow=actor is None,
+    )
     link = enrolment_link(officer.user)
     if audit:
         access_event_record(action="enrolment_link_sent", request=request, actor=actor, obj=officer)

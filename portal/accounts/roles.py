@@ -3,7 +3,7 @@
 Roles are Django groups. This module answers "may a user with these roles do this kind of
 platform thing" (read the access log, manage officers, submit requests, administer). The
 domain's rules (who works which case type, intake, deadline overrides, officer standing
-for cases) live in the domain's policy module, ``cases/policy.py`` (ADR 0020).
+for cases) live in the domain's policy module, ``cases/policy.py`` (ADR 0025).
 """
 
 from __future__ import annotations

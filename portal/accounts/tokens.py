@@ -23,9 +23,10 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from portal.accounts.gates import capability_require, same_user
 from portal.accounts.models import Agency, ApiToken, Officer, User
 from portal.accounts.onboarding import officer_access_refusal
-from portal.accounts.roles import user_roles_preload
+from portal.accounts.roles import Capability, user_roles_preload
 from portal.audit.models import Action
 from portal.audit.services import Outcome, access_event_record, access_token_attach
 from portal.prepared import prepared_fetchone
@@ -81,6 +82,14 @@ def api_token_issue(
         raise ValidationError(
             {"scopes": _("Choose one or more of: %(s)s.") % {"s": ", ".join(ApiToken.Scope)}}
         )
+    capability_require(
+        actor,
+        Capability.MANAGE_OFFICERS,
+        action="token_issued",
+        obj=user,
+        actor_label=actor_label,
+        allow=actor is None or same_user(actor, user),  # the officer's own token
+    )
     refusal = officer_access_refusal(user)
     if refusal is not None:
         raise ValidationError(
@@ -127,7 +136,18 @@ def api_token_revoke(
     actor_label: str = "",
     request: HttpRequest | None = None,
 ) -> bool:
-    """Revoke a token at once; the next request with it is refused. False if already revoked."""
+    """Revoke a token at once; the next request with it is refused. False if already revoked.
+
+    Its officer may revoke it (``actor`` None is the officer's own request), and so may
+    staff who manage officers; an operator's command names itself in ``actor_label``."""
+    capability_require(
+        actor,
+        Capability.MANAGE_OFFICERS,
+        action="token_revoked",
+        obj=token,
+        actor_label=actor_label,
+        allow=actor is None or same_user(actor, token.user),
+    )
     with transaction.atomic():
         now = timezone.now()
         changed = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(

@@ -189,7 +189,7 @@ def test_the_form_has_a_drop_zone_script_from_a_file_and_a_fresh_submission_key(
 
     assert answer.status_code == 200
     tree = page_tree(answer)
-    assert tree.xpath("//script/@src") == ["/static/cases/officer/upload.js"]
+    assert tree.xpath("//script/@src") == ["/static/cases/upload.js"]
     assert tree.xpath("//*[@data-dropzone]//input[@type='file']")
     key = tree.xpath("string(//input[@name='submission_key']/@value)")
     assert len(key) == 32

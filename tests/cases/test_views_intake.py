@@ -160,3 +160,83 @@ def test_target_lines_with_and_without_a_type():
         TargetInput("", "plainname"),
         TargetInput(TargetKind.ACCOUNT_ID, "10001"),
     ]
+
+
+# --- child-safety incidents (issue 9, item 3) ------------------------------------------------
+
+
+def incident_data(**overrides) -> dict:
+    found = timezone.localtime(timezone.now() - timedelta(minutes=30))
+    data = {
+        "reported_kind": TargetKind.ACCOUNT_ID,
+        "reported_user": "100031337",
+        "content": "https://example.com/p/8812\nhttps://example.com/m/77",
+        "other_identifiers": "203.0.113.9",
+        "description": "Apparent exploitation material in a public post (fictitious).",
+        "how_found": "user_report",
+        "detected_at": found.strftime("%Y-%m-%dT%H:%M"),
+        "urgency": "1",
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+@pytest.mark.django_db
+def test_a_child_safety_analyst_records_an_incident(child_safety):
+    """The analyst got a 404 at /cases/new/ and had no way to record an incident."""
+    client = verified_client(child_safety)
+    page = client.get(INTAKE)
+    assert page.status_code == 200
+    assert b"Record a child-safety incident" in page.content
+
+    answer = client.post(INTAKE, incident_data())
+
+    assert answer.status_code == 302
+    case = Case.objects.get()
+    assert answer["Location"] == reverse("cases:detail", args=[case.reference])
+    assert case.reference.startswith("CS-")
+    assert case.priority == 1 and case.received_via == ReceivedVia.INTERNAL
+    assert case.user_notice_status == UserNoticeStatus.WITHHELD
+    process = case.processes.get()
+    assert process.kind == ProcessKind.CYBERTIPLINE
+    assert process.issuing_authority == "Internal detection (user report)"
+    assert set(case.targets.values_list("kind", "normalised")) >= {
+        (TargetKind.ACCOUNT_ID, "100031337"),
+        (TargetKind.IP, "203.0.113.9"),
+    }
+    assert case.targets.filter(kind=TargetKind.URL).count() == 2
+    assert case.deadlines.filter(kind="report").exists()  # the CyberTipline report duty
+
+
+@pytest.mark.django_db
+def test_an_incident_without_its_content_is_refused_with_the_input_kept(child_safety):
+    answer = verified_client(child_safety).post(INTAKE, incident_data(content=""))
+
+    assert answer.status_code == 400
+    assert b"100031337" in answer.content
+    assert not Case.objects.exists()
+
+
+@pytest.mark.django_db
+def test_each_role_gets_only_the_intake_it_may_use(responder, child_safety, supervisor):
+    assert verified_client(responder).get(INTAKE, {"type": "child_safety"}).status_code == 404
+    assert verified_client(child_safety).get(INTAKE, {"type": "request"}).status_code == 404
+    both = verified_client(supervisor)
+    assert b"Record a child-safety incident instead" in both.get(INTAKE).content
+    assert both.get(INTAKE, {"type": "child_safety"}).status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_incident_offers_child_safety_steps_not_the_agencys(child_safety):
+    """A child-safety case offered "Withdrawn by the agency" and "Ask for information":
+    there is no agency. It offers closing with a reason when nothing is to be reported."""
+    from cases.workflow import case_transition, transitions_available
+
+    verified_client(child_safety).post(INTAKE, incident_data())
+    case = Case.objects.get()
+    case = case_transition(case=case, to_status="triage", actor=child_safety).case
+
+    offered = {t.target for t in transitions_available(case, child_safety)}
+
+    assert "withdrawn" not in offered and "needs_info" not in offered
+    assert "closed" in offered

@@ -42,7 +42,7 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     (S.EMERGENCY_REVIEW, S.APPROVED): STAFF,
     (S.EMERGENCY_REVIEW, S.REJECTED): STAFF,
     (S.EMERGENCY_REVIEW, S.TRIAGE): STAFF,
-    (S.TRIAGE, S.NEEDS_INFO): STAFF,
+    (S.TRIAGE, S.NEEDS_INFO): STAFF - {"child_safety"},  # no agency to ask on an incident
     (S.NEEDS_INFO, S.TRIAGE): STAFF | {"officer_a"},  # by answering in the conversation
     (S.TRIAGE, S.LEGAL_REVIEW): STAFF,
     (S.TRIAGE, S.REJECTED): DECIDERS,
@@ -53,13 +53,22 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     (S.COLLECTING, S.READY_TO_DISCLOSE): WORKERS,
     (S.READY_TO_DISCLOSE, S.COLLECTING): STAFF,
     (S.READY_TO_DISCLOSE, S.DISCLOSED): STAFF,
-    **{(source, S.WITHDRAWN): STAFF | {"officer_a"} for source in OPEN},
+    **{(source, S.WITHDRAWN): STAFF - {"child_safety"} | {"officer_a"} for source in OPEN},
+    (S.TRIAGE, S.CLOSED): {"child_safety"},  # incidents only; supervisors' cases are requests
     (S.DISCLOSED, S.CLOSED): STAFF,
     (S.REJECTED, S.CLOSED): STAFF,
     (S.WITHDRAWN, S.CLOSED): STAFF,
     (S.CLOSED, S.TRIAGE): {"supervisor"},
 }
 PERSONAS = ["responder", "legal", "child_safety", "supervisor", "auditor", "officer_a"]
+# Steps a persona's role holds that the guard refuses for the type of case the persona
+# works (the analyst works incidents, which no agency withdraws or is asked about; the
+# supervisor's test case is a request, which is not closed as "nothing to report").
+REFUSED_BY_CASE_TYPE = {
+    *((source, S.WITHDRAWN, "child_safety") for source in OPEN),
+    (S.TRIAGE, S.NEEDS_INFO, "child_safety"),
+    (S.TRIAGE, S.CLOSED, "supervisor"),
+}
 EMERGENCY_PATH = {
     (S.RECEIVED, S.EMERGENCY_REVIEW),
     (S.TRIAGE, S.EMERGENCY_REVIEW),
@@ -107,6 +116,12 @@ def test_transition_allowed_or_denied_per_role(db, request, persona, source, tar
             assert AccessEvent.objects.filter(
                 action="transition", case_reference=case.reference, outcome="success"
             ).exists()
+    elif (source, target, persona) in REFUSED_BY_CASE_TYPE:
+        # the role may take the step, the case's type does not have it: a rule's refusal
+        with pytest.raises(ValidationError):
+            case_transition(case=case, to_status=target, actor=actor, reason="Test reason")
+        case.refresh_from_db()
+        assert case.status == source
     else:
         with pytest.raises((ValidationError, CaseNotFound)):
             case_transition(case=case, to_status=target, actor=actor, reason="Test reason")

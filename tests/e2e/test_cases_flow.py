@@ -252,32 +252,33 @@ def test_intake_of_a_faxed_warrant_with_errors_then_success(page: Page, live_ser
     expect(page.get_by_role("heading", level=1)).to_contain_text("Record legal process")
     snap(page, "cases-6-intake")
 
-    # WHEN they fill it in with a malformed phone number and forget the document
-    page.get_by_label("Kind of process").select_option(ProcessKind.US_SEARCH_WARRANT)
+    # WHEN they fill it in with a malformed phone number and attach the scanned warrant
+    page.get_by_label("Kind of legal process").select_option(ProcessKind.US_SEARCH_WARRANT)
     page.get_by_label("Arrived by").select_option("fax")
     page.get_by_label("Agency").select_option(label="State Police of Example")
-    page.get_by_label("Their reference").fill("SW-2026-118")
-    page.get_by_label("Non-disclosure order", exact=True).check()
+    page.get_by_label("Docket or reference").fill("SW-2026-118")
+    page.get_by_label("A non-disclosure order accompanies it").check()
     page.get_by_label("Targets").fill("night_owl_77@example.com\nphone:12")
+    page.get_by_label("Legal process document").set_input_files(
+        files=[{"name": "warrant.pdf", "mimeType": "application/pdf", "buffer": pdf_bytes()}]
+    )
     page.get_by_role("button", name="Create case").click()
 
-    # THEN each problem is next to its field and what they typed is still there
-    expect(page.locator(".has-error")).to_have_count(2)
+    # THEN the problem is next to its field and what they typed is still there, the chosen
+    # file too (issue 9 item 8: the staff form lost it, the officer form kept it)
+    expect(page.locator(".has-error")).to_have_count(1)
     expect(page.locator(".field-error", has_text="Target 2")).to_be_visible()
-    expect(
-        page.locator(".field-error", has_text="Attach the legal process document")
-    ).to_be_visible()
     expect(page.get_by_label("Targets")).to_have_value("night_owl_77@example.com\nphone:12")
-    expect(page.get_by_label("Their reference")).to_have_value("SW-2026-118")
-    expect(page.get_by_label("Non-disclosure order", exact=True)).to_be_checked()
+    expect(page.get_by_label("Docket or reference")).to_have_value("SW-2026-118")
+    expect(page.get_by_label("A non-disclosure order accompanies it")).to_be_checked()
+    kept = "document.querySelector('[data-dropzone] input[type=file]').files.length"
+    assert page.evaluate(kept) == 1
+    expect(page.locator("[data-file-note]")).to_have_count(0)
     snap(page, "cases-7-intake-errors")
     assert not Case.objects.exists()
 
-    # WHEN they correct the number and attach the scanned warrant
+    # WHEN they correct the number and send it again, without choosing the file again
     page.get_by_label("Targets").fill("night_owl_77@example.com\nphone:+12025550187")
-    page.get_by_label("Process document").set_input_files(
-        files=[{"name": "warrant.pdf", "mimeType": "application/pdf", "buffer": pdf_bytes()}]
-    )
     page.get_by_role("button", name="Create case").click()
 
     # THEN the case exists, with the warrant's clock and the user notice withheld (NDO)

@@ -1,12 +1,13 @@
-/* Officer portal: drag-and-drop for the legal process document, and keeping the chosen file
-   when the server sends the form back with errors.
+/* Intake forms (staff intake and the officer portal): drag-and-drop for the legal process
+   document, and keeping the chosen file when the server sends the form back with errors.
 
    Without this script the page is a plain form with a file input and works as it is. With
    it: the document field becomes a drop zone (drop a PDF anywhere on it, or click to
    choose), and the form is sent with fetch(), so when the server answers with errors
    (HTTP 400, the same page with messages) the new form replaces the old one but the file
-   input - and the file in it - is moved across instead of being lost. Success answers with
-   a redirect, which the browser then follows. */
+   input - and the file in it - is moved across instead of being lost. Success answers
+   204 with the page to go to in X-Redirect-To (a redirect that fetch followed would read,
+   and so use up, the "created" message meant for that page). */
 (function () {
   "use strict";
 
@@ -71,8 +72,11 @@
       fetch(form.action || window.location.href, {
         method: "POST",
         body: new FormData(form),
-        credentials: "same-origin"
+        credentials: "same-origin",
+        headers: { "X-Upload-Form": "1" }
       }).then(function (response) {
+        var next = response.headers.get("X-Redirect-To");
+        if (response.status === 204 && next) { window.location.assign(next); return null; }
         if (response.redirected) { window.location.assign(response.url); return null; }
         return response.text().then(function (html) {
           var page = new DOMParser().parseFromString(html, "text/html");

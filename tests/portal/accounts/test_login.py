@@ -521,7 +521,7 @@ def test_enrol_totp_unknown_user_fails():
 EXPECTED_NAV = {
     "responder": {"Queue": "cases:queue", "New intake": "cases:intake"},
     "legal": {"Queue": "cases:queue", "New intake": "cases:intake"},
-    "child_safety": {"Queue": "cases:queue"},
+    "child_safety": {"Queue": "cases:queue", "New intake": "cases:intake"},  # incidents
     "supervisor": {
         "Queue": "cases:queue",
         "New intake": "cases:intake",
@@ -536,7 +536,7 @@ NEVER_NAV = {
     "officer_a": {"Queue", "New intake", "Access log", "Officers", "Administration"},
     "auditor": {"New intake", "Officers", "Administration", "My requests"},
     "responder": {"Access log", "Officers", "Administration", "My requests"},
-    "child_safety": {"New intake", "Access log", "Administration", "My requests"},
+    "child_safety": {"Access log", "Administration", "My requests"},
 }
 
 
