@@ -134,7 +134,8 @@ def zip_write(disclosure: Disclosure, package: DisclosurePackage, target: str) -
         add(archive, f"{disclosure.reference}.pdf", package.pdf_file.name or "")
         if package.csv_file:
             add(archive, document.MANIFEST_CSV, package.csv_file.name or "")
-        for produced in disclosure.files.order_by("name").only("name", "file"):
+        # disclosure_id too: the related manager reads it on every row (a query each if deferred)
+        for produced in disclosure.files.order_by("name").only("disclosure_id", "name", "file"):
             add(archive, f"files/{produced.name}", produced.file.name or "")
 
 

@@ -10,12 +10,15 @@ Queued with ``transaction.on_commit`` by ``disclosure_release``.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from celery import shared_task
 from django.db import OperationalError
 
 from reports.disclosures.models import DisclosurePackage
+
+logger = logging.getLogger(__name__)
 
 # A timestamp authority or database that is briefly unreachable is worth another try.
 TRANSIENT = (OperationalError, ConnectionError, TimeoutError, OSError)
@@ -57,4 +60,9 @@ def disclosure_render(self: Any, disclosure_id: int) -> dict[str, Any]:
 
 
 def render_enqueue(disclosure_id: int) -> None:
-    disclosure_render.delay(disclosure_id)
+    """Queue the render (an on-commit hook). With the broker unreachable the package stays
+    "queued" and the case page offers "Render again"; the release itself stands."""
+    try:
+        disclosure_render.delay(disclosure_id)
+    except Exception:  # kombu's connection errors have no common base worth naming here
+        logger.warning("render of disclosure %s not queued: broker unreachable", disclosure_id)

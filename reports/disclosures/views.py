@@ -179,7 +179,7 @@ def render_again(request: AuthenticatedHttpRequest, reference: str, pk: int) -> 
     case = _work_case(request, reference)
     disclosure = disclosure_get(case, pk)
     package = getattr(disclosure, "package", None)
-    if package is None or package.status != PackageStatus.FAILED:
+    if package is None or package.status not in (PackageStatus.FAILED, PackageStatus.QUEUED):
         raise Http404
     access_event_record(
         action="disclosure_render_again",
