@@ -40,7 +40,7 @@ text = st.text(
     alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=60
 )
 short = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=40)
-emails = st.from_regex(r"[a-z0-9]([a-z0-9._-]{0,15}[a-z0-9])?@example\.(com|org)", fullmatch=True)
+emails = st.from_regex(r"[a-z0-9]{1,8}([._-][a-z0-9]{1,8}){0,2}@example\.(com|org)", fullmatch=True)
 phones = st.from_regex(r"\+1555555[0-9]{4}", fullmatch=True)
 urls = st.from_regex(r"https://example\.com/[a-z0-9/]{0,20}(\?q=[a-z0-9&=]{0,10})?", fullmatch=True)
 past = st.datetimes(
