@@ -177,6 +177,8 @@ SESSION_COOKIE_AGE = env.int("LIAISON_SESSION_IDLE_SECONDS", default=15 * 60)
 SESSION_SAVE_EVERY_REQUEST = True  # the idle timeout restarts with each request
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 LIAISON_SESSION_ABSOLUTE_SECONDS = env.int("LIAISON_SESSION_ABSOLUTE_SECONDS", default=12 * 3600)
+# Adding a second factor or new backup codes asks for the password if older than this.
+LIAISON_REAUTH_SECONDS = env.int("LIAISON_REAUTH_SECONDS", default=600)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
@@ -262,6 +264,11 @@ STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 # Largest legal-process document or case attachment accepted (bytes).
 LIAISON_UPLOAD_MAX_BYTES = env.int("LIAISON_UPLOAD_MAX_BYTES", default=25 * 1024 * 1024)
+# Auditors see that child-safety material exists and who opened it; the material itself
+# only with this on (18 USC 2258B; docs/decisions/0031-auditors-and-child-safety-material.md).
+LIAISON_AUDITOR_READS_CHILD_SAFETY_MATERIAL = env.bool(
+    "LIAISON_AUDITOR_READS_CHILD_SAFETY_MATERIAL", default=False
+)
 # Evidence, legal process and productions go to the default storage: MEDIA_ROOT on the local
 # disk (never under STATIC_ROOT or any web root, and no MEDIA_URL: files are served only by
 # the audited views), or an S3-compatible bucket when LIAISON_S3_BUCKET is set (django-storages;

@@ -9,10 +9,11 @@ access log must show who opened which file (Wilson, 9th Cir. 2021).
 from __future__ import annotations
 
 from django.db.models.fields.files import FieldFile
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest
 from django.views.decorators.http import require_GET
 
-from cases.policy import CaseCapability
+from cases.policy import CaseCapability, case_material_readable
 from cases.selectors import case_get_for_user
 from cases.views.common import staff_required
 from portal.audit.access import audited
@@ -68,6 +69,9 @@ def attachment_download(request: HttpRequest, reference: str, pk: int) -> FileRe
     attachment = case.attachments.filter(pk=pk).first()
     if attachment is None:
         raise Http404
+    if not case_material_readable(request.user, case.case_type):
+        # An auditor of a child-safety case: the material stays closed (ADR 0031).
+        raise PermissionDenied
     response = _response(attachment.file, attachment.original_name, attachment.content_type)
     access_event_record(
         action=Action.DOWNLOAD,

@@ -36,3 +36,11 @@ class EnrolForm(forms.Form):
             attrs={"autocomplete": "one-time-code", "autofocus": True, "inputmode": "numeric"}
         ),
     )
+
+
+class ConfirmPasswordForm(forms.Form):
+    password = forms.CharField(
+        label=_("Your password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
+    )

@@ -16,8 +16,11 @@ from portal.accounts.services import user_has_second_factor
 
 AUTH_AT_KEY = "liaison_auth_at"
 
-# Paths a signed-in user who has not passed the second factor may still reach.
-_SECOND_FACTOR_OPEN_PREFIXES = ("/accounts/", "/static/", "/webauthn/", "/api/", "/healthz")
+# Paths a signed-in user who has not passed the second factor may still reach: these
+# prefixes, and these exact paths (the probes). Not "/healthz" as a prefix: that opened
+# /healthz/celery, a staff page, to a password alone (security review, finding 7).
+_SECOND_FACTOR_OPEN_PREFIXES = ("/accounts/", "/static/", "/webauthn/", "/api/")
+_SECOND_FACTOR_OPEN_PATHS = frozenset({"/healthz", "/readyz"})
 
 
 class SessionLimitsMiddleware:
@@ -52,6 +55,7 @@ class SecondFactorRequiredMiddleware:
             user.is_authenticated
             and not user.is_verified()
             and not request.path.startswith(_SECOND_FACTOR_OPEN_PREFIXES)
+            and request.path not in _SECOND_FACTOR_OPEN_PATHS
         ):
             if user_has_second_factor(user):
                 return HttpResponseRedirect(reverse("accounts:verify"))

@@ -9,6 +9,7 @@ urlpatterns = [
     path("verify/", views.verify_view, name="verify"),
     path("enrol/", views.enrol_view, name="enrol"),
     path("security/", views.security_view, name="security"),
+    path("security/confirm/", views.confirm_view, name="confirm"),
     path("security/backup-codes/", views.backup_codes_view, name="backup_codes"),
     path("logout/", views.logout_view, name="logout"),
 ]

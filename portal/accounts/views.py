@@ -14,6 +14,7 @@ from django.contrib.auth.forms import PasswordChangeForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -24,14 +25,19 @@ from django_otp import user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
-from portal.accounts.forms import EnrolForm, PasswordStepForm, SecondFactorForm
+from portal.accounts.forms import (
+    ConfirmPasswordForm,
+    EnrolForm,
+    PasswordStepForm,
+    SecondFactorForm,
+)
 from portal.accounts.lockout import (
     login_attempt_failed,
     login_attempt_start,
     login_attempt_succeeded,
 )
 from portal.accounts.middleware import AUTH_AT_KEY
-from portal.accounts.models import LoginFailure, User
+from portal.accounts.models import ApiToken, LoginFailure, User
 from portal.accounts.qr import otpauth_qr_svg
 from portal.accounts.services import (
     backup_codes_generate,
@@ -92,6 +98,26 @@ def _second_factor_required(view: Callable[..., HttpResponse]) -> Callable[..., 
     return wrapped
 
 
+REAUTH_AT_KEY = "liaison_reauth_at"
+
+
+def _recent_auth_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Adding a second factor or replacing backup codes asks for the password again unless
+    it was given in the last ``LIAISON_REAUTH_SECONDS`` (ASVS V3.7.1; security review,
+    finding 7): a session left open on a desk must not let someone plant their own factor."""
+
+    @wraps(view)
+    def wrapped(request: AuthenticatedHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        from django.conf import settings
+
+        given = request.session.get(REAUTH_AT_KEY) or 0
+        if time.time() - given > settings.LIAISON_REAUTH_SECONDS:
+            return HttpResponseRedirect(_with_next("accounts:confirm", request.get_full_path()))
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
 def _with_next(url_name: str, next_url: str) -> str:
     url = reverse(url_name)
     if next_url and next_url != reverse("home"):
@@ -140,7 +166,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
             form.add_error(None, _refused_message())
         else:
             login(request, user)
-            request.session[AUTH_AT_KEY] = time.time()
+            request.session[AUTH_AT_KEY] = request.session[REAUTH_AT_KEY] = time.time()
             access_event_record(action="login", request=request, details={"step": "password"})
             step = "accounts:verify" if user_has_device(user) else "accounts:enrol"
             return HttpResponseRedirect(_with_next(step, _next_url(request)))
@@ -210,10 +236,18 @@ def verify_view(request: AuthenticatedHttpRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def enrol_view(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """First sign-in: add an authenticator app, then receive backup codes once."""
+    """First sign-in: add an authenticator app, then receive backup codes once. A user who
+    has a factor already and adds another gives the password again first."""
     user = request.user
     if user_has_device(user) and not user.is_verified():
         return redirect("accounts:verify")
+    if user_has_device(user):
+        return _recent_auth_required(_enrol)(request)
+    return _enrol(request)
+
+
+def _enrol(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
     device = totp_device_start(user=user)
     form = EnrolForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -255,27 +289,90 @@ def security_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The user's own security page: devices, backup codes, password."""
     from django_otp import devices_for_user
 
+    from portal.accounts.tokens import api_token_revoke
+
     password_form = PasswordChangeForm(request.user, request.POST or None)
     # The page is mostly read; focus stays where the keyboard user puts it.
     password_form.fields["old_password"].widget.attrs.pop("autofocus", None)
+    tokens = ApiToken.objects.filter(
+        user=request.user, revoked_at__isnull=True, expires_at__gt=timezone.now()
+    )
     if request.method == "POST" and password_form.is_valid():
         password_form.save()
         user_security_stamp_rotate(user=request.user, request=request)
         access_event_record(action="password_changed", request=request, obj=request.user)
         messages.success(request, _("Password changed. Your other sessions have been ended."))
+        # API tokens are separate credentials: they survive a password change unless the
+        # user revokes them, which the form offers (security review, finding 7).
+        if request.POST.get("revoke_tokens"):
+            revoked = sum(
+                api_token_revoke(token=token, actor=request.user, request=request)
+                for token in tokens
+            )
+            messages.info(request, _("%(n)d API token(s) revoked.") % {"n": revoked})
+        elif tokens.exists():
+            messages.warning(
+                request,
+                _(
+                    "Your %(n)d API token(s) still work. Revoke them if they may be known "
+                    "to whoever knew your old password."
+                )
+                % {"n": tokens.count()},
+            )
         return redirect("accounts:security")
     devices = [d for d in devices_for_user(request.user, confirmed=True)]
     backup_left = sum(d.codes.count() for d in devices if hasattr(d, "codes"))
     return render(
         request,
         "accounts/security.html",
-        {"password_form": password_form, "devices": devices, "backup_left": backup_left},
+        {
+            "password_form": password_form,
+            "devices": devices,
+            "backup_left": backup_left,
+            "active_tokens": tokens.count(),
+        },
+    )
+
+
+@never_cache
+@_second_factor_required
+@require_http_methods(["GET", "POST"])
+def confirm_view(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Give the password again before changing second factors (counted like a sign-in)."""
+    form = ConfirmPasswordForm(request.POST or None)
+    user = request.user
+    if request.method == "POST" and form.is_valid():
+        attempt = login_attempt_start(
+            user=user,
+            username=user.get_username(),
+            kind=LoginFailure.Kind.PASSWORD,
+            request=request,
+        )
+        right = attempt.allowed and user.check_password(form.cleaned_data["password"])
+        if right and login_attempt_succeeded(attempt):
+            request.session[REAUTH_AT_KEY] = time.time()
+            access_event_record(action="reauthenticated", request=request, obj=user)
+            return redirect(_next_url(request))
+        if (
+            attempt.allowed
+            and not right
+            and login_attempt_failed(
+                attempt=attempt, username=user.get_username(), request=request
+            ).locked
+        ):
+            logout(request)
+            messages.error(request, _locked_message())
+            return redirect("accounts:login")
+        form.add_error("password", _("That is not your password."))
+    return render(
+        request, "accounts/confirm.html", {"form": form, "next": request.GET.get("next", "")}
     )
 
 
 @never_cache
 @_second_factor_required
 @require_POST
+@_recent_auth_required
 def backup_codes_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     codes = backup_codes_generate(user=request.user, request=request)
     user_security_stamp_rotate(user=request.user, request=request)
