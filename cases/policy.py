@@ -215,21 +215,3 @@ def case_material_readable(user: AnyUser, case_type: str) -> bool:
     if roles & CASE_TYPE_WORKERS[CaseType.CHILD_SAFETY]:
         return True
     return Role.AUDITOR in roles and settings.LIAISON_AUDITOR_READS_CHILD_SAFETY_MATERIAL
-
-
-def case_material_readable(user: AnyUser, case_type: str) -> bool:
-    """May ``user`` open the material itself (the attachments) of a case of this type?
-
-    Child-safety material is handled only by those who work child-safety cases (18 USC
-    2258B limits who handles it). An auditor sees that it exists and, in the access log,
-    who opened it, but not the material, unless ``LIAISON_AUDITOR_READS_CHILD_SAFETY_MATERIAL``
-    is on (ADR 0031). Everything else follows ``case_visibility``.
-    """
-    from django.conf import settings
-
-    if case_type != CaseType.CHILD_SAFETY:
-        return True
-    roles = user_roles(user)
-    if roles & CASE_TYPE_WORKERS[CaseType.CHILD_SAFETY]:
-        return True
-    return Role.AUDITOR in roles and settings.LIAISON_AUDITOR_READS_CHILD_SAFETY_MATERIAL
