@@ -233,6 +233,7 @@ def import_job_run(*, job: ImportJob) -> ImportResult | None:
         refused=result.refused,
         refused_lines=[[r.line, r.reason] for r in result.refusals],
         finished_at=timezone.now(),
+        file="",
     )
     job.file.delete(save=False)  # the entries are the record; the upload was a carrier
     return result

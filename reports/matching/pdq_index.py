@@ -32,7 +32,13 @@ import numpy as np
 import numpy.typing as npt
 
 BITS = 256
-WIDTHS: tuple[int, ...] = (22, 22, 22, 22, 21, 21, 21, 21, 21, 21, 21, 21)
+# Chunkings measured in bench/match.py (chunks: widths summing to 256 bits).
+CHUNKINGS: dict[int, tuple[int, ...]] = {
+    11: (24, 24, 24, 23, 23, 23, 23, 23, 23, 23, 23),
+    12: (22, 22, 22, 22, 21, 21, 21, 21, 21, 21, 21, 21),
+    16: (16,) * 16,
+}
+WIDTHS: tuple[int, ...] = CHUNKINGS[12]
 U64 = npt.NDArray[np.uint64]
 I64 = npt.NDArray[np.int64]
 
