@@ -148,7 +148,93 @@ def _pdf_problem(data: bytes) -> str:
         return malformed
     if count < 1:
         return _("The PDF has no pages.")
+    active = _pdf_active_content(reader)
+    if active:
+        return _(
+            "The PDF contains %(what)s, which could run on the reader's computer. Print it "
+            "to a new PDF (or save it as PDF/A) and upload that copy."
+        ) % {"what": ", ".join(active)}
     return ""
+
+
+# What a PDF may not carry (security review, finding 5): scripts, actions that start
+# programs or fetch and submit data, and files hidden inside it. A reader runs them on the
+# staff's workstation; the portal never needs any of them.
+_ACTIVE_ACTIONS = {
+    "/JavaScript": "JavaScript",
+    "/Launch": "an action that starts a program",
+    "/ImportData": "an action that imports data",
+    "/SubmitForm": "a form that sends data",
+    "/GoToE": "a link into an embedded file",
+}
+_OBJECT_BUDGET = 200_000  # objects walked at most; more is refused as "damaged"
+
+
+def _pdf_active_content(reader: object) -> list[str]:
+    """Names of active content found in the PDF's object graph (empty: none).
+
+    Walks every object reachable from the document catalog (the objects a reader acts on,
+    compressed object streams included, whatever the names' #-escapes), rather than
+    searching the bytes, which misses compressed objects and matches text.
+    """
+    from pyhanko.pdf_utils import generic
+
+    found: set[str] = set()
+    seen: set[tuple[int, int]] = set()
+    stack: list[object] = [reader.root]  # type: ignore[attr-defined]
+    walked = 0
+    while stack:
+        walked += 1
+        if walked > _OBJECT_BUDGET:
+            found.add(_("too many objects to check"))
+            break
+        obj = stack.pop()
+        if isinstance(obj, generic.IndirectObject):
+            ref = (obj.idnum, obj.generation)
+            if ref in seen:
+                continue
+            seen.add(ref)
+            obj = obj.get_object()
+        if isinstance(obj, generic.DictionaryObject):
+            if "/JS" in obj or "/JavaScript" in obj:
+                found.add(_ACTIVE_ACTIONS["/JavaScript"])
+            action = obj.raw_get("/S") if "/S" in obj else None
+            if isinstance(action, generic.NameObject) and str(action) in _ACTIVE_ACTIONS:
+                found.add(_ACTIVE_ACTIONS[str(action)])
+            kind = obj.raw_get("/Type") if "/Type" in obj else None
+            if "/EmbeddedFiles" in obj or "/EF" in obj or kind == "/EmbeddedFile":
+                found.add("embedded files")
+            if "/RichMedia" in obj or kind == "/RichMedia":
+                found.add("embedded media")
+            stack.extend(obj.raw_get(key) for key in obj if key != "/Parent")
+        elif isinstance(obj, generic.ArrayObject):
+            stack.extend(obj.raw_get(i) for i in range(len(obj)))
+    return sorted(found)
+
+
+def download_name(name: str, content_type: str) -> str:
+    """The file name a download is offered under: the uploader's, but with the extension
+    of the type the bytes are (security review, finding 5). A PDF/HTA polyglot uploaded as
+    ``warrant.hta`` downloads as ``warrant.pdf``, so Windows opens it as a PDF."""
+    extension = _EXTENSIONS.get(content_type, ".bin")
+    stem, current = os.path.splitext(name or "document")
+    if current.lower() in _ALIASES.get(content_type, {extension}):
+        return name
+    return f"{stem or 'document'}{extension}"
+
+
+_EXTENSIONS = {
+    "application/pdf": ".pdf",
+    "image/png": ".png",
+    "image/jpeg": ".jpg",
+    "image/tiff": ".tif",
+    "image/gif": ".gif",
+    "image/webp": ".webp",
+}
+_ALIASES = {
+    "image/jpeg": {".jpg", ".jpeg"},
+    "image/tiff": {".tif", ".tiff"},
+}
 
 
 def _image_problem(data: bytes) -> str:

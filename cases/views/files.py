@@ -8,13 +8,14 @@ access log must show who opened which file (Wilson, 9th Cir. 2021).
 
 from __future__ import annotations
 
-from django.db.models.fields.files import FieldFile
 from django.core.exceptions import PermissionDenied
+from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404, HttpRequest
 from django.views.decorators.http import require_GET
 
 from cases.policy import CaseCapability, case_material_readable
 from cases.selectors import case_get_for_user
+from cases.uploads import download_name
 from cases.views.common import staff_required
 from portal.audit.access import audited
 from portal.audit.models import Action
@@ -33,7 +34,7 @@ def _response(stored: FieldFile, name: str, content_type: str) -> FileResponse:
     response = FileResponse(
         handle,
         as_attachment=True,
-        filename=name or "document",
+        filename=download_name(name, content_type),
         content_type=content_type if content_type in SAFE_TYPES else "application/octet-stream",
     )
     response["X-Content-Type-Options"] = "nosniff"
