@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from functools import lru_cache
 
 from django.conf import settings
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
 
 @lru_cache(maxsize=1)
@@ -47,3 +48,22 @@ def client_ip(request: HttpRequest) -> str | None:
             except ValueError:
                 return remote
     return remote
+
+
+class ForwardedProtoFromProxiesMiddleware:
+    """Believe ``X-Forwarded-Proto`` only from ``LIAISON_TRUSTED_PROXIES`` (security review,
+    finding 7).
+
+    Django's ``SECURE_PROXY_SSL_HEADER`` trusts the header from anyone; a client that reaches
+    gunicorn directly (it binds every interface in a container) could claim HTTPS and get
+    secure-only behaviour over plain HTTP. Runs first, so ``request.is_secure()`` never sees
+    a forged header.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "HTTP_X_FORWARDED_PROTO" in request.META and not client_ip_is_trusted_proxy(request):
+            del request.META["HTTP_X_FORWARDED_PROTO"]
+        return self.get_response(request)

@@ -13,6 +13,7 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         checks.register(check_shared_cache, checks.Tags.security, deploy=True)
+        checks.register(check_trusted_proxies, checks.Tags.security, deploy=True)
 
 
 def check_shared_cache(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
@@ -29,5 +30,22 @@ def check_shared_cache(app_configs: Any = None, **kwargs: Any) -> list[checks.Ch
             "API's limits would count per worker.",
             hint="Set CACHE_URL to the shared Redis, e.g. redis://redis:6379/1.",
             id="accounts.E001",
+        )
+    ]
+
+
+def check_trusted_proxies(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Behind a TLS proxy, the proxy must be named: X-Forwarded-Proto and X-Forwarded-For are
+    believed from it only (portal.net), so an empty list makes every request look plain."""
+    from django.conf import settings
+
+    if not getattr(settings, "SECURE_PROXY_SSL_HEADER", None) or settings.LIAISON_TRUSTED_PROXIES:
+        return []
+    return [
+        checks.Warning(
+            "LIAISON_TRUSTED_PROXIES is empty: X-Forwarded-Proto from the TLS proxy is not "
+            "believed, so requests look like plain HTTP.",
+            hint="Set it to the proxy's network (e.g. 10.0.0.0/8 in the cluster).",
+            id="accounts.W001",
         )
     ]

@@ -65,3 +65,26 @@ def test_production_needs_a_shared_cache(settings):
         }
     }
     assert "accounts.E001" not in {m.id for m in run_checks(include_deployment_checks=True)}
+
+
+def test_x_forwarded_proto_is_believed_from_trusted_proxies_only(settings, client):
+    """Finding 7: a client reaching gunicorn directly could claim HTTPS."""
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+
+    from portal.net import ForwardedProtoFromProxiesMiddleware
+
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.LIAISON_TRUSTED_PROXIES = ["10.0.0.0/8"]
+    seen = {}
+
+    def view(request):
+        seen["secure"] = request.is_secure()
+        return HttpResponse()
+
+    middleware = ForwardedProtoFromProxiesMiddleware(view)
+    factory = RequestFactory()
+    middleware(factory.get("/", HTTP_X_FORWARDED_PROTO="https", REMOTE_ADDR="203.0.113.5"))
+    assert seen["secure"] is False
+    middleware(factory.get("/", HTTP_X_FORWARDED_PROTO="https", REMOTE_ADDR="10.1.2.3"))
+    assert seen["secure"] is True
