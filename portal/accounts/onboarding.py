@@ -9,7 +9,9 @@ now; the API token check and the officer portal both ask it on every request.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import secrets
 from collections.abc import Iterable
 from datetime import timedelta
 
@@ -481,6 +483,27 @@ def enrolment_token_user(token: str) -> User | None:
     if officer_access_refusal(user) is not None:
         return None
     return user
+
+
+def enrolment_link_claim(token: str, request: HttpRequest) -> bool:
+    """Bind a link to the first browser that opens it; False for any other browser.
+
+    The token travels in the URL path, which proxies and browsers keep in their logs
+    (security review, finding 7). Whoever reads it there afterwards finds it bound to the
+    officer's browser session, so a copied link opens nothing. The binding lives in the
+    shared cache for the link's lifetime.
+    """
+    from django.core.cache import cache
+
+    session = request.session
+    digest = hashlib.sha256(token.encode()).hexdigest()[:32]
+    claim = session.get("liaison_enrolment_claim") or secrets.token_hex(16)
+    if session.get("liaison_enrolment_claim") != claim:
+        session["liaison_enrolment_claim"] = claim
+    timeout = settings.LIAISON_ENROLMENT_LINK_HOURS * 3600
+    key = f"liaison:enrolment-link:{digest}"
+    cache.add(key, claim, timeout=timeout)
+    return bool(cache.get(key) == claim)
 
 
 def enrolment_link(user: User) -> str:

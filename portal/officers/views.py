@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from portal.accounts.middleware import AUTH_AT_KEY
 from portal.accounts.onboarding import (
     REFUSAL_LABELS,
+    enrolment_link_claim,
     enrolment_token_user,
     officer_access_refusal,
     officer_apply,
@@ -130,6 +131,16 @@ def enrol_view(request: HttpRequest, token: str) -> HttpResponse:
     if user is None:
         access_event_record(
             action="enrolment_link_refused", request=request, outcome=Outcome.DENIED
+        )
+        return render(request, "officer/enrol_invalid.html", status=400)
+    if not enrolment_link_claim(token, request):
+        # Opened before in another browser: a copy read from a log opens nothing.
+        access_event_record(
+            action="enrolment_link_refused",
+            request=request,
+            outcome=Outcome.DENIED,
+            obj=user,
+            details={"reason": "opened_elsewhere"},
         )
         return render(request, "officer/enrol_invalid.html", status=400)
     form = SetPasswordForm(user, request.POST or None)

@@ -97,3 +97,22 @@ def test_a_password_change_offers_to_revoke_api_tokens_and_says_they_survive(off
     revoked = change(PASSWORD, revoke_tokens="1")
     assert "2 API token(s) revoked." in revoked.content.decode()
     assert not ApiToken.objects.filter(user=user, revoked_at__isnull=True).exists()
+
+
+def test_an_enrolment_link_read_from_a_log_opens_nothing(officer_a):
+    """Finding 7: the link's token sits in the URL path, which proxies log. Bound to the
+    first browser that opens it, a copy opens nothing elsewhere."""
+    from portal.accounts.models import Officer
+    from portal.accounts.onboarding import enrolment_link
+
+    Officer.objects.filter(pk=officer_a.pk).update(status=Officer.Status.VERIFIED)
+    url = enrolment_link(officer_a.user).split("://", 1)[1].split("/", 1)[1]
+    url = "/" + url
+    officer_browser, log_reader = Client(), Client()
+    assert officer_browser.get(url).status_code == 200
+    refused = log_reader.get(url)
+    assert refused.status_code == 400
+    assert AccessEvent.objects.filter(
+        action="enrolment_link_refused", details__reason="opened_elsewhere"
+    ).exists()
+    assert officer_browser.get(url).status_code == 200  # the officer's own browser goes on
