@@ -191,8 +191,7 @@ class ProductionDownloadApi(ApiView):
         tags=["requests"],
     )
     def get(self, request: Request, reference: str, pk: int, token: str) -> FileResponse:
-        from cases.views.files import _response
-        from reports.disclosures.views import package_file
+        from reports.disclosures.views import package_file, package_response
 
         case = case_get_for_user(request.user, reference, request=request._request)
         disclosure = disclosure_get(case, pk)
@@ -209,8 +208,7 @@ class ProductionDownloadApi(ApiView):
             )
             raise Http404
         stored, name, content_type, sha = package_file(disclosure, "zip")
-        response = _response(stored, name, content_type)
-        response["Content-Type"] = "application/zip"
+        response = package_response(stored, name, content_type)
         access_event_record(
             action=Action.DOWNLOAD,
             request=request._request,

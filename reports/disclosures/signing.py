@@ -12,11 +12,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import io
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 from asn1crypto import pem as asn1_pem  # type: ignore[import-untyped]
 from asn1crypto import x509 as asn1_x509
@@ -29,6 +33,18 @@ from pyhanko.stamp import StaticStampStyle
 from pyhanko_certvalidator import ValidationContext
 
 FIELD_NAME = "CustodianSignature"
+T = TypeVar("T")
+
+
+def _outside_event_loop(work: Callable[[], T]) -> T:
+    """pyHanko's synchronous API runs ``asyncio.run``, which fails in a thread whose event
+    loop is running (an async caller, a browser-test driver): run it in a thread then."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return work()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(work).result()
 
 
 class SigningNotConfigured(RuntimeError):
@@ -137,7 +153,7 @@ def pdf_sign(
         new_field_spec=spec,
     )
     out = io.BytesIO()
-    pdf_signer.sign_pdf(writer, output=out)
+    _outside_event_loop(lambda: pdf_signer.sign_pdf(writer, output=out))
     return out.getvalue()
 
 
@@ -208,8 +224,13 @@ def pdf_validate(data: bytes) -> PdfReport:
         context = ValidationContext(trust_roots=roots, allow_fetching=False)
         ts_context = ValidationContext(trust_roots=roots, allow_fetching=False)
         try:
-            status = validate_pdf_signature(
-                sig, signer_validation_context=context, ts_validation_context=ts_context
+            status = _outside_event_loop(
+                functools.partial(
+                    validate_pdf_signature,
+                    sig,
+                    signer_validation_context=context,
+                    ts_validation_context=ts_context,
+                )
             )
         except (SignatureValidationError, SigningError, PdfError, ValueError, KeyError) as exc:
             reports.append(

@@ -25,7 +25,6 @@ from cases.forms import errors_to_form
 from cases.policy import CaseAction, CaseCapability, acts_as_officer, officer_agency_id
 from cases.selectors import case_get_for_user
 from cases.views.common import staff_required
-from cases.views.files import _response
 from portal.audit.access import audited
 from portal.audit.models import Action
 from portal.audit.services import access_event_record
@@ -214,11 +213,23 @@ def package_file(disclosure: Disclosure, what: str) -> tuple[Any, str, str, str]
     raise Http404
 
 
+def package_response(stored: Any, name: str, content_type: str) -> FileResponse:
+    """A package file as an attachment: never rendered in the portal's origin (nosniff,
+    sandboxing CSP), never cached; the name is ours (reference + .pdf/.zip)."""
+    try:
+        handle = stored.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+    response = FileResponse(handle, as_attachment=True, filename=name, content_type=content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
 def _download(request: HttpRequest, case: Any, disclosure: Disclosure, what: str) -> FileResponse:
     stored, name, content_type, sha = package_file(disclosure, what)
-    response = _response(stored, name, content_type)
-    if content_type == "application/zip":
-        response["Content-Type"] = "application/zip"
+    response = package_response(stored, name, content_type)
     access_event_record(
         action=Action.DOWNLOAD,
         request=request,

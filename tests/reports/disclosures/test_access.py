@@ -52,6 +52,7 @@ def test_officer_lists_and_downloads_their_production(collecting_case, responder
     download = client.get(item["download_url"])
     assert download.status_code == 200
     assert download["Content-Type"] == "application/zip"
+    assert download["Content-Disposition"] == f'attachment; filename="{disclosure.reference}.zip"'
     assert b"".join(download.streaming_content) == content(package.zip_file)
     event = AccessEvent.objects.filter(action="download", case_reference=collecting_case.reference)
     assert event.filter(actor=officer_a.user, outcome="success").count() == 1
