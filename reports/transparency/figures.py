@@ -159,13 +159,15 @@ def percent(numerator: int, denominator: int) -> float | None:
 
 def shown(counts: dict[str, int], options: ReportOptions) -> dict[str, Any]:
     """The published form of one row: percentages from exact counts, then the bands.
-    A percentage whose denominator is banded is withheld (it would reveal the count)."""
+    A percentage of which either count is banded is withheld: with the other count it
+    would reveal the banded one."""
+    below = options.band_below
     out: dict[str, Any] = {}
     for name, numerator, denominator in PERCENTS:
-        denominator_banded = bool(options.band_below) and counts[denominator] < options.band_below
-        out[name] = None if denominator_banded else percent(counts[numerator], counts[denominator])
+        banded = bool(below) and (counts[numerator] < below or counts[denominator] < below)
+        out[name] = None if banded else percent(counts[numerator], counts[denominator])
     for name in COUNT_FIELDS:
-        out[name] = band(counts[name], options.band_below)
+        out[name] = band(counts[name], below)
     return out
 
 

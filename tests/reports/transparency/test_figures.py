@@ -71,7 +71,8 @@ def test_band_boundary_count_equal_to_threshold_is_exact_one_below_is_banded(rep
     assert rows["US"]["produced"] == "0-2"  # 2 is below 3
     assert rows["DE"]["requests"] == "0-2"
     assert rows["DE"]["produced_pct"] is None  # its denominator is banded: withheld
-    assert rows["US"]["produced_pct"] == 66.7  # exact denominator: shown
+    assert rows["US"]["produced_pct"] is None  # 66.7 % of 3 would reveal the banded 2
+    assert figures["totals"]["produced_pct"] == 50.0  # 3 of 6: neither is banded
     assert figures["totals"]["requests"] == 6
 
 
