@@ -29,17 +29,22 @@ import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, cast
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.core.files.storage import Storage, default_storage
 from django.db import DatabaseError, connections
-from django.http import HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotFound, JsonResponse
+from django.urls import resolve
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from portal.audit.access import audit_exempt
+
+if TYPE_CHECKING:
+    from portal.http import RequestWithId
 
 logger = logging.getLogger(__name__)
 
@@ -178,3 +183,46 @@ def readyz(request: HttpRequest) -> JsonResponse:
     if ignore:
         body["ignored"] = sorted(set(ignore))
     return JsonResponse(body, status=200 if ready else 503)
+
+
+# Paths answered before the rest of the stack (``ProbeMiddleware``).
+PROBE_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
+class ProbeMiddleware:
+    """Answer the orchestrator's probes and the scraper before host checks and redirects.
+
+    A kubelet or Docker health check asks ``http://<pod address>:8000/healthz``: the Host
+    header is an address, not one of ``ALLOWED_HOSTS``, and the scheme is plain HTTP, so
+    further down Django would answer 400 (host) or 301 (HTTPS redirect). A 301 would even
+    count as success to Kubernetes, hiding a failed readiness. These three views build no
+    URLs from the host and need no session, so they are served here, from their URL
+    patterns (the metrics middleware still labels them by view). Placed right after
+    ``RequestMetricsMiddleware``.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        from portal.middleware import RequestIdMiddleware
+
+        self.get_response = get_response
+        # The request id (X-Request-ID, and on every log line) as for any other request.
+        self._serve_with_id = RequestIdMiddleware(self._serve)
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info not in PROBE_PATHS:
+            return self.get_response(request)
+        return self._serve_with_id(cast("RequestWithId", request))
+
+    def _serve(self, request: HttpRequest) -> HttpResponse:
+        from portal.audit.context import request_audit_begin, request_audit_end
+
+        match = resolve(request.path_info)
+        request.resolver_match = match
+        _state, token = request_audit_begin(request)  # log lines name the request
+        try:
+            response: HttpResponse = match.func(request, *match.args, **match.kwargs)
+        except Http404:
+            return HttpResponseNotFound()
+        finally:
+            request_audit_end(token)
+        return response

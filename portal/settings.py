@@ -73,6 +73,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "portal.metrics.RequestMetricsMiddleware",  # first: times the whole stack, by view
+    "portal.health.ProbeMiddleware",  # probes and scraper: before host checks and redirects
     "portal.net.ForwardedProtoFromProxiesMiddleware",  # before anything asks is_secure()
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

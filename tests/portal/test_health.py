@@ -181,3 +181,18 @@ def test_command_line_check_for_pods_without_http(sweep_fresh, transactional_db)
     )
     assert done.returncode == 1
     assert done.stdout.strip() == "sweep: never ran"
+
+
+def test_probes_answer_a_kubelet_on_plain_http_with_the_pod_address(client, sweep_fresh, settings):
+    # Production: only the public host is allowed, and plain HTTP is redirected to HTTPS.
+    settings.ALLOWED_HOSTS = ["liaison.example.com"]
+    settings.SECURE_SSL_REDIRECT = True
+    kubelet = {"HTTP_HOST": "192.0.2.15:8000"}  # what a probe sends: the pod's address
+    assert client.get("/healthz", **kubelet).status_code == 200
+    ready = client.get("/readyz", **kubelet)
+    assert ready.status_code == 200  # not a 301 that a probe would count as success
+    assert ready.json()["status"] == "ready"
+    # Everything else still checks the host and redirects.
+    assert client.get("/accounts/login/", **kubelet).status_code == 400
+    public = client.get("/accounts/login/", HTTP_HOST="liaison.example.com")
+    assert public.status_code == 301 and public["Location"].startswith("https://")
