@@ -35,7 +35,7 @@ from cases.models import (
 from cases.policy import CaseAction, assignable_roles, case_visibility
 from cases.targets import target_guess_kind, target_normalise
 from portal.accounts.models import User
-from portal.audit.services import Outcome, access_event_record
+from portal.audit.denials import denial_record
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -124,15 +124,12 @@ def denials_logged(service: Callable[P, R]) -> Callable[P, R]:
 
 
 def _denied(user: Any, request: HttpRequest | None, action: str, **details: Any) -> None:
-    authenticated = getattr(user, "is_authenticated", False)
-    access_event_record(
+    denial_record(
         action=f"case_{action}",
-        request=request,
-        actor=user if authenticated else None,
-        actor_label="" if authenticated else "anonymous",
+        actor=user,
         object_type="cases.case",
-        outcome=Outcome.DENIED,
-        details={k: str(v)[:40] for k, v in details.items()},
+        details=details,
+        request=request,
     )
 
 

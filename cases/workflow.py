@@ -50,7 +50,8 @@ from cases.selectors import cases_visible_to
 from cases.services.deadlines import case_deadlines_recompute, deadlines_close
 from cases.services.timeline import timeline_event_add
 from portal.accounts.roles import Role, user_roles
-from portal.audit.services import Outcome, access_event_record
+from portal.audit.denials import denial_record
+from portal.audit.services import access_event_record
 
 S = CaseStatus
 D = DeadlineKind
@@ -488,13 +489,12 @@ def _label(status: str, *, english: bool = False) -> str:
 def _record_denied(
     actor: Any, request: HttpRequest | None, case: Case, transition: Transition, why: str
 ) -> None:
-    access_event_record(
+    denial_record(
         action="transition",
-        request=request,
         actor=actor,
         object_type="cases.case",
         object_id=str(case.pk),
         case_reference=case.reference if why == "role" else "",
-        outcome=Outcome.DENIED,
         details={"from": transition.source, "to": transition.target, "why": why},
+        request=request,
     )

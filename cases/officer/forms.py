@@ -10,7 +10,8 @@ from django import forms
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from cases.forms import DateInput, ProcessFieldsForm
+from cases.forms import DateInput
+from cases.intake_forms import ProcessFieldsForm
 from cases.models import CaseStatus, DataCategory, ReceivedVia
 from cases.officer.selectors import OFFICER_KINDS
 from cases.services import IntakeInput, intake_input

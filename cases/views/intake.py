@@ -9,7 +9,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
-from cases.forms import IncidentForm, IntakeForm, errors_to_form
+from cases.forms import errors_to_form
+from cases.intake_forms import IncidentForm, IntakeForm
 from cases.models import CaseType
 from cases.policy import intake_case_types, may_intake
 from cases.services import case_intake

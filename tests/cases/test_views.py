@@ -196,10 +196,11 @@ def test_queue_and_intake_are_404_for_an_officer(officer_a):
 
 
 @pytest.mark.django_db
-def test_intake_is_404_for_an_auditor_and_a_child_safety_analyst(auditor, child_safety):
-    for user in (auditor, child_safety):
-        client = verified_client(user)
-        assert client.get(reverse("cases:intake")).status_code == 404
+def test_intake_is_404_for_an_auditor_and_incidents_only_for_an_analyst(auditor, child_safety):
+    assert verified_client(auditor).get(reverse("cases:intake")).status_code == 404
+    analyst = verified_client(child_safety).get(reverse("cases:intake"))
+    assert analyst.status_code == 200
+    assert b"Record a child-safety incident" in analyst.content
 
 
 @pytest.mark.django_db

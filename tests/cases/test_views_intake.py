@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from cases.forms import targets_parse
+from cases.intake_forms import target_lines_parse
 from cases.models import Case, ProcessKind, ReceivedVia, TargetKind, UserNoticeStatus
 from cases.services import TargetInput
 from portal.audit.models import AccessEvent
@@ -148,7 +148,7 @@ def test_a_receipt_time_in_the_future_is_refused(responder):
 
 
 def test_target_lines_with_and_without_a_type():
-    assert targets_parse(
+    assert target_lines_parse(
         "email:a@example.com\n\n  https://example.com/p/1 \nurl:http://example.com\n"
         "198.51.100.7\n2001:db8::1\nplainname\nACCOUNT: 10001"
     ) == [
