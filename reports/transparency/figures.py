@@ -310,20 +310,18 @@ def cybertip_figures(period: Period) -> dict[str, Any]:
 
 
 def _urgent_referrals(period: Period) -> int | None:
-    """Urgent referrals (voluntary emergency disclosures to police) once an app records
-    them: a model named ``UrgentReferral`` with a ``created_at``; None until then."""
+    """Urgent referrals sent to police in the period (``cybertip.UrgentReferral``: sent
+    once two people approved); None when that app is not installed."""
     from django.apps import apps
 
-    for model in apps.get_models():
-        if model.__name__ == "UrgentReferral" and _has_field(model, "created_at"):
-            return model._default_manager.filter(
-                created_at__gte=period.start, created_at__lt=period.end
-            ).count()
-    return None
-
-
-def _has_field(model: Any, name: str) -> bool:
-    return any(f.name == name for f in model._meta.get_fields())
+    try:
+        referral = apps.get_model("cybertip", "UrgentReferral")
+    except LookupError:
+        return None
+    count: int = referral._default_manager.filter(
+        status="sent", sent_at__gte=period.start, sent_at__lt=period.end
+    ).count()
+    return count
 
 
 def rows_for_csv(figures: dict[str, Any]) -> Iterable[list[Any]]:

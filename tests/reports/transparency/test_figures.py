@@ -117,16 +117,55 @@ def test_trend_groups_by_business_half_year(report_data):
     assert trend[0]["requests"] == 0
 
 
-def test_cybertip_figures_count_filed_reports_only(report_data):
-    from reports.cybertip.models import CyberTipReport
+def test_cybertip_reports_filed_escalated_and_urgent_referrals_in_the_period(
+    report_data, child_safety, supervisor
+):
+    """Filed in H1: two reports (one escalated); a draft and one filed on 1 July (business
+    time) do not count. One referral sent in H1; one awaiting its second approval."""
+    from cases.models import CaseType
+    from portal.accounts.models import Agency
+    from reports.cybertip.models import CyberTipReport, UrgentReferral
+    from tests.cases.factories import CaseFactory
+    from tests.reports.transparency.conftest import la
 
-    figures = le_request_figures(period=half_year(2026, 1), options=H1)
-    assert figures["cybertip"]["available"] is True
-    assert (
-        figures["cybertip"]["reports_filed"]
-        == CyberTipReport.objects.filter(status="finished").count()
-        == 0
-    )
+    case = CaseFactory(case_type=CaseType.CHILD_SAFETY, reference="CS-2026-990001")
+
+    def report(status, finished, escalate=""):
+        CyberTipReport.objects.create(
+            case=case,
+            status=status,
+            incident_type="Child Pornography (possession, manufacture, and distribution)",
+            incident_at=la(2026, 3, 1, 9),
+            escalate_text=escalate,
+            finished_at=finished,
+            created_by=child_safety,
+        )
+
+    report("finished", la(2026, 3, 2, 9))
+    report("finished", la(2026, 6, 30, 23, 59), escalate="Live stream of abuse.")
+    report("finished", la(2026, 7, 1, 0, 1))
+    report("draft", None)
+    agency = Agency.objects.create(name="Example Child Protection Unit", country="US")
+    for status, sent in (("sent", la(2026, 4, 1, 10)), ("awaiting_approval", None)):
+        UrgentReferral.objects.create(
+            case=case,
+            agency=agency,
+            basis="2702c4",
+            emergency="A child is in danger now.",
+            disclosed="Account records.",
+            status=status,
+            requested_by=child_safety,
+            requested_at=la(2026, 4, 1, 9),
+            approved_by=supervisor if sent else None,
+            sent_at=sent,
+        )
+    cybertip = le_request_figures(period=half_year(2026, 1), options=H1)["cybertip"]
+    assert cybertip == {
+        "available": True,
+        "reports_filed": 2,
+        "escalated": 1,
+        "urgent_referrals": 1,
+    }
 
 
 def test_empty_period_has_no_rows_and_no_percentages(db):
