@@ -42,7 +42,6 @@ def language_choices() -> list[tuple[str, str]]:
 
 class LanguageForm(forms.Form):
     language = forms.ChoiceField(label=_("Language"), choices=language_choices)
-    next = forms.CharField(required=False, widget=forms.HiddenInput)
 
 
 class UserLanguageMiddleware:
@@ -61,11 +60,12 @@ class UserLanguageMiddleware:
 
 
 def switcher(request: HttpRequest) -> dict[str, Any]:
-    """Context processor: the language switcher's form, preset to the current page."""
+    """Context processor: the language switcher's form. It carries no copy of the page's
+    address (a 404 page must not echo the reference it was asked for); the view goes back to
+    the page through its Referer."""
     return {
         "language_form": LanguageForm(
-            initial={"language": translation.get_language(), "next": request.get_full_path()},
-            auto_id="lang_%s",
+            initial={"language": translation.get_language()}, auto_id="lang_%s"
         )
     }
 
@@ -76,7 +76,7 @@ def switcher(request: HttpRequest) -> dict[str, Any]:
 def language_set(request: HttpRequest) -> HttpResponse:
     """Remember the chosen language (cookie; profile when signed in) and go back."""
     form = LanguageForm(request.POST)
-    target = request.POST.get("next", "") or "/"
+    target = request.POST.get("next", "") or request.headers.get("referer", "") or "/"
     if not url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
