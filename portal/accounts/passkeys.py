@@ -15,6 +15,7 @@ Each view still refuses a signed-out request itself (``_SignedInCeremony``).
 from __future__ import annotations
 
 import json
+import time
 from typing import Any, cast
 
 from django.contrib.auth import SESSION_KEY, logout
@@ -59,6 +60,14 @@ class SessionEnded(OTPWebAuthnApiError):
 
     status_code = 403
     default_code = "session_ended"
+
+
+class PasswordAgain(OTPWebAuthnApiError):
+    """Adding a passkey in a session whose password is old: give it again first (ASVS
+    V3.7.1, security review finding 7), as for an authenticator app or backup codes."""
+
+    status_code = 403
+    default_code = "password_again"
 
 
 def _passkey_refuse_locked(request: HttpRequest) -> None:
@@ -129,7 +138,22 @@ class PasskeyAuthenticationComplete(_SignedInCeremony, CompleteCredentialAuthent
 @audit_exempt(_CEREMONY_AUDIT)
 @method_decorator(login_not_required, name="dispatch")
 class PasskeyRegistrationBegin(_SignedInCeremony, BeginCredentialRegistrationView):
-    """Adding a passkey, part one (the library checks the session passed a second factor)."""
+    """Adding a passkey, part one (the library checks the session passed a second factor;
+    we check the password was given lately, ``LIAISON_REAUTH_SECONDS``)."""
+
+    def initial(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        from django.conf import settings
+        from django.urls import reverse
+
+        from portal.accounts.views import REAUTH_AT_KEY
+
+        given = request.session.get(REAUTH_AT_KEY) or 0
+        if time.time() - given > settings.LIAISON_REAUTH_SECONDS:
+            raise PasswordAgain(
+                detail=_("Give your password again first: %(url)s")
+                % {"url": reverse("accounts:confirm") + "?next=" + reverse("accounts:security")}
+            )
 
 
 @audit_exempt(_CEREMONY_AUDIT)

@@ -116,3 +116,13 @@ def test_an_enrolment_link_read_from_a_log_opens_nothing(officer_a):
         action="enrolment_link_refused", details__reason="opened_elsewhere"
     ).exists()
     assert officer_browser.get(url).status_code == 200  # the officer's own browser goes on
+
+
+def test_adding_a_passkey_needs_the_password_again_in_an_old_session(responder):
+    client = stale(verified_client(responder))
+    response = client.post("/webauthn/registration/begin/", content_type="application/json")
+    assert response.status_code == 403
+    assert "Give your password again first" in response.json()["detail"]
+    fresh = verified_client(responder)
+    begun = fresh.post("/webauthn/registration/begin/", content_type="application/json")
+    assert begun.status_code == 200  # the ceremony's options: the password was just given
