@@ -19,4 +19,10 @@ def case_panel_context(request: HttpRequest, case: Case) -> dict[str, Any] | Non
     if not user_roles(request.user) & CYBERTIP_ROLES:
         return None
     reports = list(CyberTipReport.objects.filter(case=case).order_by("created_at", "pk"))
-    return {"cybertip_reports": reports, "cybertip_case": case}
+    from portal.accounts.roles import Role
+
+    return {
+        "cybertip_reports": reports,
+        "cybertip_case": case,
+        "cybertip_supervisor": Role.SUPERVISOR in user_roles(request.user),
+    }
