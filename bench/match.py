@@ -312,6 +312,7 @@ def seed_entries(count: int) -> dict[str, list[str]]:
     pdq, _ = hash_list_ensure(name="bench-pdq", actor=None, actor_label="bench")
     rng = np.random.default_rng(SEED + 1)
     half = count // 2
+    at = "2026-12-01 00:00:00+00"
     samples: dict[str, list[str]] = {"md5": [], "sha256": [], "pdq": []}
     block = 250_000
     with connection.cursor() as cursor:
@@ -323,18 +324,20 @@ def seed_entries(count: int) -> dict[str, list[str]]:
             lines = []
             for i in range(n):
                 if i % 2:
-                    lines.append(f"{crypto.pk}\tmd5\t{md5[i * 16 : i * 16 + 16].hex()}\t\\N\tA1\n")
+                    lines.append(
+                        f"{crypto.pk}\tmd5\t{md5[i * 16 : i * 16 + 16].hex()}\t\\N\tA1\t{at}\n"
+                    )
                 else:
                     lines.append(
-                        f"{crypto.pk}\tsha256\t{sha[i * 32 : i * 32 + 32].hex()}\t\\N\tA1\n"
+                        f"{crypto.pk}\tsha256\t{sha[i * 32 : i * 32 + 32].hex()}\t\\N\tA1\t{at}\n"
                     )
-                lines.append(f"{pdq.pk}\tpdq\t{pq[i * 32 : i * 32 + 32].hex()}\t100\tA2\n")
+                lines.append(f"{pdq.pk}\tpdq\t{pq[i * 32 : i * 32 + 32].hex()}\t100\tA2\t{at}\n")
             if start == 0:
                 samples["md5"] = [md5[i * 16 : i * 16 + 16].hex() for i in range(1, 400, 2)]
                 samples["pdq"] = [pq[i * 32 : i * 32 + 32].hex() for i in range(200)]
             with cursor.copy(
-                "COPY matching_hashentry (hash_list_id, hash_type, value, quality, label) "
-                "FROM STDIN"
+                "COPY matching_hashentry"
+                " (hash_list_id, hash_type, value, quality, label, created_at) FROM STDIN"
             ) as copy:
                 copy.write("".join(lines))
         cursor.execute("ANALYZE matching_hashentry")

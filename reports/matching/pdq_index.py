@@ -38,7 +38,16 @@ CHUNKINGS: dict[int, tuple[int, ...]] = {
     12: (22, 22, 22, 22, 21, 21, 21, 21, 21, 21, 21, 21),
     16: (16,) * 16,
 }
-WIDTHS: tuple[int, ...] = CHUNKINGS[12]
+WIDTHS: tuple[int, ...] = CHUNKINGS[11]
+SMALL = 1_000_000  # below this, 16-bit chunks: their 4 MB of bucket tables beat 470 MB
+
+
+def widths_for(count: int) -> tuple[int, ...]:
+    """The chunking for an index of ``count`` hashes (measured in bench/match.py: at 10M,
+    11 chunks answered fastest; a small index needs no 2^24-bucket tables)."""
+    return CHUNKINGS[16] if count < SMALL else WIDTHS
+
+
 U64 = npt.NDArray[np.uint64]
 I64 = npt.NDArray[np.int64]
 
@@ -109,12 +118,13 @@ def build(
     directory: Path,
     *,
     meta: dict[str, object] | None = None,
-    widths: tuple[int, ...] = WIDTHS,
+    widths: tuple[int, ...] | None = None,
 ) -> None:
     """Write an index of ``hashes`` (ids ``rows``) into ``directory`` (created; replaced).
 
     Written under a temporary name and renamed, so a reader never sees half an index.
     """
+    widths = widths or widths_for(len(hashes))
     assert sum(widths) == BITS
     tmp = directory.with_name(directory.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)

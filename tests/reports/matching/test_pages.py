@@ -64,7 +64,7 @@ def test_an_uploaded_file_is_imported_by_a_worker_with_progress(
     # THEN a worker imports it, and the progress the page polls says so
     wait_for(
         lambda: ImportJob.objects.get(pk=job.pk).status == ImportJob.Status.DONE,
-        timeout=60,
+        timeout=240,  # a worker start-up on a loaded two-core machine
         what="the import job",
     )
     progress = client.get(f"/matching/imports/{job.pk}/progress").json()
