@@ -78,7 +78,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "portal.middleware.RequestIdMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "portal.sessions.RenewingSessionMiddleware",  # renews the idle limit once a minute
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -176,7 +176,10 @@ LIAISON_LOCKOUT_ADDRESS_FAILURES = env.int("LIAISON_LOCKOUT_ADDRESS_FAILURES", d
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = env.int("LIAISON_SESSION_IDLE_SECONDS", default=15 * 60)
-SESSION_SAVE_EVERY_REQUEST = True  # the idle timeout restarts with each request
+# The idle timeout restarts when the user acts, renewed at most once a minute
+# (portal/sessions.py) rather than by writing the session on every request.
+SESSION_SAVE_EVERY_REQUEST = False
+LIAISON_SESSION_RENEW_SECONDS = env.int("LIAISON_SESSION_RENEW_SECONDS", default=60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 LIAISON_SESSION_ABSOLUTE_SECONDS = env.int("LIAISON_SESSION_ABSOLUTE_SECONDS", default=12 * 3600)
 # Adding a second factor or new backup codes asks for the password if older than this.
