@@ -1,8 +1,10 @@
 """``make run``: the whole portal on embedded defaults, in one terminal.
 
 Migrates, loads the demo data, then runs the web server, a Celery worker and Celery beat as
-child processes until Ctrl-C. This process holds a handle on the embedded PostgreSQL for as
-long as it runs, so the database outlives restarts of any child.
+child processes until Ctrl-C or SIGTERM (``kill``, a service manager). The port is
+``LIAISON_PORT`` (default 8000), the address ``LIAISON_HOST`` (127.0.0.1). This process
+holds a handle on the embedded PostgreSQL for as long as it runs, so the database outlives
+restarts of any child.
 """
 
 from __future__ import annotations
@@ -33,6 +35,15 @@ def _children() -> list[tuple[str, list[str]]]:
     ]
 
 
+def banner(host: str, port: str) -> str:
+    """What ``make run`` prints once everything is up, with the port it really uses."""
+    return (
+        f"\nLiaison is running at http://{host}:{port}/  (web, worker and beat). "
+        "Ctrl-C or SIGTERM stops everything.\n"
+        f"Passkeys need a secure context: use http://localhost:{port}/ to try them.\n"
+    )
+
+
 def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
     os.chdir(BASE_DIR)
@@ -48,8 +59,7 @@ def main() -> int:
     processes: list[tuple[str, subprocess.Popen]] = []
     for name, command in _children():
         processes.append((name, subprocess.Popen(command, cwd=BASE_DIR)))  # noqa: S603
-    print(f"\nLiaison is running at http://{HOST}:{PORT}/  (web, worker and beat). Ctrl-C stops.")
-    print("Passkeys need a secure context: use http://localhost:8000/ to try them.\n", flush=True)
+    print(banner(HOST, PORT), flush=True)
 
     stopping = False
 
@@ -67,9 +77,12 @@ def main() -> int:
                 stopping = True
                 exit_code = 1
         time.sleep(0.5)
+    # SIGINT, as Ctrl-C gives the whole terminal: each child then exits through Python's
+    # normal shutdown, which releases its handle on the embedded PostgreSQL (atexit). A
+    # SIGTERM would end them before atexit runs, and the database would outlive them all.
     for _, process in processes:
         if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
+            process.send_signal(signal.SIGINT)
     deadline = time.monotonic() + 15
     for _, process in processes:
         try:

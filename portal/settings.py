@@ -196,7 +196,8 @@ OTP_TOTP_THROTTLE_FACTOR = 0  # our account lockout counts second-factor failure
 OTP_WEBAUTHN_RP_ID = env.str("LIAISON_WEBAUTHN_RP_ID", default="localhost")
 OTP_WEBAUTHN_RP_NAME = env.str("LIAISON_WEBAUTHN_RP_NAME", default="Liaison")
 OTP_WEBAUTHN_ALLOWED_ORIGINS = env.list(
-    "LIAISON_WEBAUTHN_ORIGINS", default=["http://localhost:8000"]
+    "LIAISON_WEBAUTHN_ORIGINS",
+    default=[f"http://localhost:{env.str('LIAISON_PORT', default='8000')}"],
 )  # browsers offer passkeys only on https:// origins and on http://localhost
 OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False  # a passkey is a second factor here
 
@@ -473,7 +474,12 @@ LIAISON_API_TOKEN_DAYS = env.int("LIAISON_API_TOKEN_DAYS", default=90)
 LIAISON_API_AUTH_FAILURES = env.int("LIAISON_API_AUTH_FAILURES", default=20)
 LIAISON_API_AUTH_FAILURE_WINDOW = env.int("LIAISON_API_AUTH_FAILURE_WINDOW_SECONDS", default=300)
 # Absolute links in e-mails (enrolment links) start with this.
-LIAISON_BASE_URL = env.str("LIAISON_BASE_URL", default="http://127.0.0.1:8000")
+# Default: where `make run` serves (LIAISON_HOST, LIAISON_PORT), so links point at it.
+LIAISON_BASE_URL = env.str(
+    "LIAISON_BASE_URL",
+    default=f"http://{env.str('LIAISON_HOST', default='127.0.0.1')}:"
+    f"{env.str('LIAISON_PORT', default='8000')}",
+)
 LIAISON_ENROLMENT_LINK_HOURS = env.int("LIAISON_ENROLMENT_LINK_HOURS", default=72)
 
 # --- Audit ----------------------------------------------------------------------------------
