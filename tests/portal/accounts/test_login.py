@@ -520,12 +520,27 @@ def test_enrol_totp_unknown_user_fails():
 # ships these pages across issues 2-6, so an entry whose page is not there yet is hidden).
 EXPECTED_NAV = {
     "responder": {"Queue": "cases:queue", "New intake": "cases:intake"},
-    "legal": {"Queue": "cases:queue", "New intake": "cases:intake"},
-    "child_safety": {"Queue": "cases:queue", "New intake": "cases:intake"},  # incidents
+    "legal": {
+        "Queue": "cases:queue",
+        "New intake": "cases:intake",
+        "Transparency": "transparency:report",
+    },
+    "child_safety": {  # incidents, and the known-image hash lists
+        "Queue": "cases:queue",
+        "New intake": "cases:intake",
+        "Hash lists": "matching:lists",
+    },
     "supervisor": {
         "Queue": "cases:queue",
         "New intake": "cases:intake",
+        "Transparency": "transparency:report",
         "Officers": "officers:list",
+        "Access log": "audit:events",
+        "Hash lists": "matching:lists",
+    },
+    "auditor": {
+        "Queue": "cases:queue",
+        "Transparency": "transparency:report",
         "Access log": "audit:events",
     },
     "auditor": {"Queue": "cases:queue", "Access log": "audit:events"},
