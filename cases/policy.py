@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from django.db.models import Q
 
-from cases.models import CaseType
+from cases.models import CaseType, Deadline, DeadlineKind
 from portal.accounts.roles import Role, user_roles
 
 if TYPE_CHECKING:
@@ -215,3 +215,29 @@ def case_material_readable(user: AnyUser, case_type: str) -> bool:
     if roles & CASE_TYPE_WORKERS[CaseType.CHILD_SAFETY]:
         return True
     return Role.AUDITOR in roles and settings.LIAISON_AUDITOR_READS_CHILD_SAFETY_MATERIAL
+
+
+# What an officer sees of a request's deadlines (the officer portal and the API alike): the
+# legal dates that concern the agency: its hold's expiry, the return date its process
+# states, the end of the period its order authorised, the court order that must follow an
+# emergency disclosure. The provider's internal SLAs and review steps (first decision,
+# NDO review, user notice, a response date the provider set itself for process without a
+# return date) are the provider's own business.
+OFFICER_DEADLINE_KINDS = frozenset(
+    {
+        DeadlineKind.PRESERVATION_EXPIRY,
+        DeadlineKind.AUTHORISATION_END,
+        DeadlineKind.COURT_ORDER_DUE,
+    }
+)
+
+
+def officer_sees_deadline(deadline: Deadline) -> bool:
+    """Does the requesting agency see ``deadline`` (read with its ``process``)?"""
+    if deadline.kind in OFFICER_DEADLINE_KINDS:
+        return True
+    return (
+        deadline.kind == DeadlineKind.RESPONSE
+        and deadline.process is not None
+        and deadline.process.return_date is not None
+    )

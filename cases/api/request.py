@@ -55,7 +55,11 @@ class RequestDetailOutput(serializers.Serializer):
     can_withdraw = serializers.BooleanField(help_text="Whether withdraw is possible now.")
     process = ProcessOutput(allow_null=True, help_text="The legal process it was filed with.")
     targets = TargetOutput(many=True, help_text="The identifiers the process names.")
-    deadlines = DeadlineOutput(many=True, help_text="Every deadline of the request.")
+    deadlines = DeadlineOutput(
+        many=True,
+        help_text="The legal dates that concern the agency: the return date, a hold's expiry, "
+        "an authorised period's end, a court order due (not the provider's internal SLAs).",
+    )
     preservations = PreservationOutput(many=True, help_text="Holds on the targets' records.")
     timeline = TimelineEventOutput(many=True, help_text="What happened, oldest first.")
 

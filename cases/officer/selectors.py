@@ -27,6 +27,7 @@ from cases.models import (
     Target,
     TimelineEvent,
 )
+from cases.policy import officer_sees_deadline
 from cases.selectors import case_deadlines, case_timeline, cases_visible_to
 
 # What an officer may file: every kind of process except the provider's own duties.
@@ -125,7 +126,11 @@ def request_view(case: Case) -> RequestView:
         case=case,
         process=process,
         targets=list(process.targets.order_by("pk")) if process else [],
-        deadlines=list(case_deadlines(case).select_related(None)),
+        deadlines=[
+            d
+            for d in case_deadlines(case).select_related(None).select_related("process")
+            if officer_sees_deadline(d)
+        ],
         preservations=holds,
         timeline=list(case_timeline(case, public_only=True).select_related(None)),
     )

@@ -126,7 +126,7 @@ def test_the_detail_shows_status_deadlines_and_only_the_public_timeline(
     assert body["targets"] == [
         {"type": "email", "value": "suspect@example.com", "normalised": "suspect@example.com"}
     ]
-    assert [d["rule"] for d in body["deadlines"]] == ["us.subpoena"]
+    assert body["deadlines"] == []  # no return date: the provider's own SLA, not shown
     assert [e["kind"] for e in body["timeline"]] == ["intake"]
     assert "detective" not in answer.content.decode()
     assert "responder" not in answer.content.decode()  # no staff names
@@ -293,3 +293,24 @@ def test_a_suspended_officers_token_stops_at_once(officer_a, hold_a, endpoint):
 
     problem(call(client, endpoint, hold_a), 401, "officer_suspended")
     assert unchanged(hold_a)
+
+
+# --- which deadlines an officer sees (issue 11 item 7) --------------------------------------
+
+
+def test_the_officer_sees_the_return_date_and_the_holds_expiry_not_internal_steps(officer_a, api_a):
+    """The API and the portal showed every deadline, the provider's internal SLAs and
+    review steps too (first decision, NDO review). Both show the legal dates only."""
+    subpoena = intake(
+        officer_a.user,
+        return_date=timezone.localdate() + timedelta(days=20),
+        ndo=True,
+    )
+    hold = intake(officer_a.user, kind=ProcessKind.US_PRESERVATION)
+    assert subpoena.deadlines.filter(kind="ndo_review").exists()  # exists, but internal
+
+    shown = {d["kind"] for d in api_a.get(detail(subpoena.reference)).json()["deadlines"]}
+    held = {d["kind"] for d in api_a.get(detail(hold.reference)).json()["deadlines"]}
+
+    assert shown == {"response"}
+    assert held == {"preservation_expiry"}
