@@ -19,7 +19,7 @@ from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
 )
-from rest_framework import serializers, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
@@ -89,6 +89,28 @@ class TargetListField(serializers.ListField):
                 except ValueError:
                     raise serializers.ValidationError(
                         _('Give the targets as JSON: [{"type": "email", "value": "..."}].'),
+                        code="invalid",
+                    ) from None
+                items += parsed if isinstance(parsed, list) else [parsed]
+            else:
+                items.append(raw)
+        return super().to_internal_value(items)
+
+
+class ChoiceListField(serializers.ListField):
+    """Choices as repeated form fields (``data_categories=subscriber``, twice) or as one
+    field holding a JSON array (``data_categories=["subscriber", "login_ip"]``), the form
+    ``targets`` takes, so a client can send every list the same way."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        items: list[Any] = []
+        for raw in data if isinstance(data, list) else [data]:
+            if isinstance(raw, str) and raw.lstrip().startswith("["):
+                try:
+                    parsed = json.loads(raw)
+                except ValueError:
+                    raise serializers.ValidationError(
+                        _('Give the list as JSON, e.g. ["subscriber", "login_ip"].'),
                         code="invalid",
                     ) from None
                 items += parsed if isinstance(parsed, list) else [parsed]
@@ -174,12 +196,13 @@ class RequestsApi(ApiView):
             help_text="The identifiers the process names. In multipart, one field holding a "
             'JSON array: [{"type": "email", "value": "suspect@example.com"}].',
         )
-        data_categories = serializers.ListField(
+        data_categories = ChoiceListField(
             child=serializers.ChoiceField(choices=DataCategory.choices),
             required=False,
             max_length=len(DataCategory.choices),
-            help_text="The records asked for; repeat the field for several: subscriber, "
-            "login_ip, non_content, content, location.",
+            help_text="The records asked for; repeat the field for several, or give one "
+            'JSON array like targets (["subscriber", "login_ip"]): subscriber, login_ip, '
+            "non_content, content, location.",
         )
         date_from = serializers.DateField(
             required=False, help_text="Records from this day (YYYY-MM-DD)."
@@ -363,6 +386,17 @@ class RequestsApi(ApiView):
         tags=["requests"],
     )
     def post(self, request: TokenRequest) -> Response:
+        try:
+            request.data  # noqa: B018 - parsed here so a wrong body type is named clearly
+        except exceptions.UnsupportedMediaType as exc:
+            raise exceptions.UnsupportedMediaType(
+                request.content_type,
+                detail=_(
+                    "Send the request as multipart/form-data: the document as a file part "
+                    "named legal_process, targets as a JSON array in one field (not a JSON "
+                    "body)."
+                ),
+            ) from exc
         key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
         form = self.SubmitInput(data=request.data)
         form.is_valid(raise_exception=True)
