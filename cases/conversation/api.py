@@ -41,7 +41,7 @@ class FileOutput(serializers.Serializer):
 class MessageOutput(serializers.Serializer):
     """One message of the thread."""
 
-    id = serializers.IntegerField()
+    id = serializers.IntegerField(help_text="The message's number; answers refers to it.")
     side = serializers.ChoiceField(
         choices=Side.choices, help_text="Who wrote it: the agency or the provider."
     )
@@ -56,7 +56,7 @@ class MessageOutput(serializers.Serializer):
         allow_null=True, help_text="The question this message answers, or null."
     )
     created_at = UtcDateTimeField(help_text="When it was sent (UTC).")
-    files = FileOutput(many=True)
+    files = FileOutput(many=True, help_text="Files sent with the message (may be empty).")
 
 
 def _message_data(message: Message) -> dict[str, Any]:
@@ -119,11 +119,11 @@ class RequestMessagesApi(ApiView):
         )
 
     class ThreadOutput(serializers.Serializer):
-        reference = serializers.CharField()
+        reference = serializers.CharField(help_text="The request's reference, e.g. LR-2026-000123.")
         awaiting_answer = serializers.BooleanField(
             help_text="True while a question of the provider waits for the agency's answer."
         )
-        messages = MessageOutput(many=True)
+        messages = MessageOutput(many=True, help_text="The thread, oldest message first.")
 
     @extend_schema(
         operation_id="requests_messages_list",

@@ -42,13 +42,13 @@ class CertificateOutput(serializers.Serializer):
     pdf_sha256 = serializers.CharField(help_text="SHA-256 of the signed PDF.")
     zip_sha256 = serializers.CharField(help_text="SHA-256 of the delivery ZIP.")
     zip_size = serializers.IntegerField(help_text="Bytes.")
-    pages = serializers.IntegerField()
+    pages = serializers.IntegerField(help_text="Pages of the signed PDF (letter and certificate).")
 
 
 class ProductionOutput(serializers.Serializer):
     reference = serializers.CharField(help_text="Our reference of this answer, e.g. LR-...-D01.")
     kind = serializers.ChoiceField(choices=DisclosureKind.choices)
-    released_at = UtcDateTimeField()
+    released_at = UtcDateTimeField(help_text="When we released this answer to you (UTC).")
     corrects = serializers.CharField(allow_null=True, help_text="The answer this one corrects.")
     files = serializers.IntegerField(help_text="Produced files (0 for a letter).")
     records = serializers.IntegerField(help_text="Records in the produced files.")
@@ -57,7 +57,7 @@ class ProductionOutput(serializers.Serializer):
     download_url = serializers.CharField(
         allow_null=True, help_text="The ZIP; works with your token until download_expires_at."
     )
-    download_expires_at = UtcDateTimeField()
+    download_expires_at = UtcDateTimeField(help_text="When the download link stops working (UTC).")
 
 
 PRODUCTION_EXAMPLE = {
@@ -130,8 +130,10 @@ class ProductionsApi(ApiView):
     """``GET``: the released answers to one request of the agency."""
 
     class ListOutput(serializers.Serializer):
-        reference = serializers.CharField()
-        productions = ProductionOutput(many=True)
+        reference = serializers.CharField(help_text="The request's reference, e.g. LR-2026-000123.")
+        productions = ProductionOutput(
+            many=True, help_text="Released answers to the request, in number order (D01, D02, ...)."
+        )
 
     @extend_schema(
         operation_id="requests_productions_list",
@@ -222,21 +224,41 @@ class ProductionDownloadApi(ApiView):
 class VerifyOutput(serializers.Serializer):
     ok = serializers.BooleanField(help_text="Signed, intact, trusted, whole file; ZIP matches.")
     container = serializers.ChoiceField(choices=["pdf", "zip", "unknown"])
-    signed = serializers.BooleanField()
+    signed = serializers.BooleanField(help_text="The PDF carries a PAdES signature.")
     intact = serializers.BooleanField(help_text="The signed bytes are unchanged.")
     trusted = serializers.BooleanField(help_text="The signer chains to our trust root.")
     whole_file = serializers.BooleanField(help_text="Nothing was added after signing.")
-    signer = serializers.CharField()
-    signer_organisation = serializers.CharField()
-    signed_at = serializers.CharField(allow_null=True)
-    timestamp = serializers.CharField(allow_null=True)
-    pdf_sha256 = serializers.CharField()
+    signer = serializers.CharField(
+        help_text="Common name of the signing certificate; empty when unsigned."
+    )
+    signer_organisation = serializers.CharField(
+        help_text="Organisation (O) of the signing certificate; empty when unsigned."
+    )
+    signed_at = serializers.CharField(
+        allow_null=True,
+        help_text="Signing time claimed by the signature, ISO 8601 with its UTC offset; "
+        "null when unsigned.",
+    )
+    timestamp = serializers.CharField(
+        allow_null=True,
+        help_text="Time of the RFC 3161 timestamp (PAdES B-T), ISO 8601 with its UTC offset; "
+        "null without one.",
+    )
+    pdf_sha256 = serializers.CharField(
+        help_text="SHA-256 of the PDF checked (inside the ZIP for a ZIP), hex."
+    )
     production = serializers.DictField(
         allow_null=True,
         help_text="Which production this is: only for a request of your own agency.",
     )
     files = serializers.DictField(allow_null=True, help_text="ZIP only: members vs manifest.")
-    problems = serializers.ListField(child=serializers.CharField())
+    problems = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Why ok is false, as codes: not_pdf_or_zip, not_a_readable_pdf, "
+        "not_a_readable_zip, no_disclosure_pdf, not_signed, changed_after_signing, "
+        "content_added_after_signing, signer_not_trusted, no_signed_manifest, "
+        "files_do_not_match_manifest; empty when ok.",
+    )
 
 
 @audited(Action.VIEW, object_type="disclosures.verification")
