@@ -316,6 +316,10 @@ def seed_entries(count: int) -> dict[str, list[str]]:
     samples: dict[str, list[str]] = {"md5": [], "sha256": [], "pdq": []}
     block = 250_000
     with connection.cursor() as cursor:
+        # Bulk load: the two indexes are built once at the end, not row by row (a first run
+        # kept them and loaded 3.5M rows in 14 minutes on the loaded machine).
+        cursor.execute("ALTER TABLE matching_hashentry DROP CONSTRAINT matching_entry_unique")
+        cursor.execute("DROP INDEX matching_entry_value")
         for start in range(0, half, block):
             n = min(block, half - start)
             md5 = rng.bytes(n * 16)
@@ -340,6 +344,11 @@ def seed_entries(count: int) -> dict[str, list[str]]:
                 " (hash_list_id, hash_type, value, quality, label, created_at) FROM STDIN"
             ) as copy:
                 copy.write("".join(lines))
+        cursor.execute(
+            "ALTER TABLE matching_hashentry ADD CONSTRAINT matching_entry_unique"
+            " UNIQUE (hash_list_id, hash_type, value)"
+        )
+        cursor.execute("CREATE INDEX matching_entry_value ON matching_hashentry (value, hash_type)")
         cursor.execute("ANALYZE matching_hashentry")
     return samples
 

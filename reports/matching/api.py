@@ -11,7 +11,12 @@ import time
 from typing import Any
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
 from rest_framework import serializers, status
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.request import Request
@@ -146,6 +151,24 @@ class MatchResultOutput(serializers.Serializer):
     )
 
 
+class MatchBatchOutput(serializers.Serializer):
+    results = MatchResultOutput(
+        many=True, help_text="One result per item of `items`, in the same order."
+    )
+
+
+MATCH_REQUEST = PolymorphicProxySerializer(
+    component_name="Match",  # "MatchRequest" in the document (split request)
+    serializers=[MatchItemInput, MatchBatchInput],
+    resource_type_field_name=None,
+)
+MATCH_ANSWER = PolymorphicProxySerializer(
+    component_name="MatchAnswer",
+    serializers=[MatchResultOutput, MatchBatchOutput],
+    resource_type_field_name=None,
+)
+
+
 def _result(outcome: Outcome) -> dict[str, Any]:
     return {
         "verdict": outcome.verdict,
@@ -202,10 +225,15 @@ class MatchView(APIView):
             "with scope `match` (`manage.py issue_service_token NAME --scopes match`)."
         ),
         request={
-            "application/json": MatchItemInput,
+            "application/json": MATCH_REQUEST,
             "multipart/form-data": MatchFileInput,
         },
-        responses={200: MatchResultOutput},
+        responses={
+            200: OpenApiResponse(
+                response=MATCH_ANSWER,
+                description="One upload's result, or `results` for a batch (`items`).",
+            ),
+        },
         examples=[
             OpenApiExample(
                 "Hashes of one upload",

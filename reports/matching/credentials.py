@@ -130,6 +130,24 @@ def service_credential_check(*, plaintext: str) -> ServiceCredential:
     return credential
 
 
+_ACTOR_CACHE: dict[str, tuple[float, User]] = {}
+ACTOR_TTL = 60.0  # seconds; the actor's row only changes when its registration does
+
+
+def _matcher_actor() -> User:
+    """The matcher's system actor, read at most once a minute per process: ``system_actor``
+    locks and syncs the row (roles, teams), several queries that per request were most of
+    a hash-only match's time in bench/match.py."""
+    import time
+
+    now = time.monotonic()
+    cached = _ACTOR_CACHE.get(MATCHER_ACTOR)
+    if cached is None or now - cached[0] > ACTOR_TTL:
+        cached = (now, system_actor(MATCHER_ACTOR))
+        _ACTOR_CACHE[MATCHER_ACTOR] = cached
+    return cached[1]
+
+
 class ServiceCredentialAuthentication(BaseAuthentication):
     """``Authorization: Bearer lis_…``. The request's user is the matcher's system actor
     (so the access log names a machine); ``request.auth`` is the credential. A refusal is
@@ -159,7 +177,7 @@ class ServiceCredentialAuthentication(BaseAuthentication):
             raise exceptions.AuthenticationFailed(
                 _("The credential is not valid for this service."), code=reason
             ) from None
-        return system_actor(MATCHER_ACTOR), credential
+        return _matcher_actor(), credential
 
     def authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="match"'

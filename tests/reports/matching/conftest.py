@@ -47,9 +47,10 @@ def _index(settings, tmp_path) -> Iterator[None]:
     settings.LIAISON_MATCH_INDEX_DIR = str(tmp_path / "index")
     settings.LIAISON_MATCH_DELTA_SECONDS = 0
     settings.MEDIA_ROOT = str(tmp_path / "media")
-    from reports.matching import matching
+    from reports.matching import credentials, matching
 
     matching._RADIUS_CACHE["at"] = -1.0
+    credentials._ACTOR_CACHE.clear()  # the actor's row goes with each test's transaction
     MATCHER.reset()
     yield
     MATCHER.reset()
