@@ -41,6 +41,7 @@ from cases.services.timeline import timeline_event_add
 from portal.accounts.models import User
 from portal.accounts.system import system_actor
 from portal.audit.services import access_event_record
+from portal.metrics import cybertip_submission_record
 from reports.cybertip.build import file_details_xml, report_load, report_xml, reviews_for
 from reports.cybertip.client import (
     GONE_CODES,
@@ -185,6 +186,8 @@ def _fail(report: CyberTipReport, actor: User, answer: Answer | None, reason: st
             message=gettext_noop("CyberTipline submission stopped: %(reason)s"),
             params={"reason": reason[:300]},
         )
+    # NCMEC refused it (an answer with a code), or we gave up (no answer to show).
+    cybertip_submission_record(outcome="rejected" if answer is not None else "failed")
     return ReportStatus.FAILED
 
 
@@ -364,6 +367,7 @@ def _filed(report: CyberTipReport, actor: User, answer: Answer, *, note: str) ->
                 "note": note[:300],
             },
         )
+    cybertip_submission_record(outcome="accepted")
     report_archive(report_id=report.pk)
     return ReportStatus.FINISHED
 

@@ -284,3 +284,21 @@ def test_submit_queues_a_celery_task_that_files_as_the_system_actor(
     filed = AccessEvent.objects.get(action="cybertip_filed")
     assert filed.actor_label == "system.cybertip-submitter"
     assert len(ncmec.reports) == 1
+
+
+def test_submissions_are_counted_by_outcome_for_the_metrics(cs_case, child_safety, ncmec):
+    from prometheus_client import REGISTRY
+
+    def count(outcome: str) -> float:
+        name = "liaison_cybertip_submissions_total"
+        return REGISTRY.get_sample_value(name, {"outcome": outcome}) or 0.0
+
+    accepted, rejected = count("accepted"), count("rejected")
+    report, _files = _queued(cs_case, child_safety, files=0)
+    assert submission_run(report_id=report.pk) == ReportStatus.FINISHED
+    assert count("accepted") == accepted + 1
+
+    ncmec.fail_next("submit", code=4100, http_status=400)
+    report, _files = _queued(cs_case, child_safety, files=0)
+    assert submission_run(report_id=report.pk) == ReportStatus.FAILED
+    assert count("rejected") == rejected + 1
