@@ -47,3 +47,20 @@ def audit_details(details: Any) -> str:
 @register.filter
 def audit_outcome_class(outcome: str) -> str:
     return {"success": "ok", "denied": "danger", "failure": "warn"}.get(outcome, "info")
+
+
+@register.filter
+def object_label(object_type: str) -> str:
+    """``cases.case`` as a reader names it ("Case"): the model's verbose name in the
+    viewer's language; a type no installed model has (a task, a removed app) as stored."""
+    from django.apps import apps
+    from django.utils.text import capfirst
+
+    app_label, _, model_name = (object_type or "").partition(".")
+    if not model_name:
+        return object_type
+    try:
+        model = apps.get_model(app_label, model_name)
+    except (LookupError, ValueError):
+        return object_type
+    return str(capfirst(model._meta.verbose_name))

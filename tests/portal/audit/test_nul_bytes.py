@@ -11,6 +11,7 @@ import json
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from portal.audit.clean import NUL_SHOWN_AS, log_details, log_text
 from portal.audit.models import AccessEvent
@@ -50,3 +51,18 @@ def test_log_details_cleans_keys_values_and_nested_lists():
 
     assert cleaned == {f"q{NUL_SHOWN_AS}": [f"a{NUL_SHOWN_AS}", {"b": f"c{NUL_SHOWN_AS}"}], "n": 3}
     assert log_text("x\x00yz", 2) == f"x{NUL_SHOWN_AS}"
+
+
+def test_the_log_names_objects_as_people_do(auditor):
+    """Issue 9, item 16: "Case", not "cases.case"; the stored type stays in the tooltip."""
+    AccessEvent.objects.create(
+        at=timezone.now(),
+        action="view",
+        actor_label="responder",
+        object_type="cases.case",
+        object_id="7",
+    )
+
+    text = verified_client(auditor).get(reverse("audit:events")).content.decode()
+
+    assert '<span title="cases.case">Case</span>' in text
