@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from datetime import UTC
 
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
+from cases.api.common import problem_response
 from portal.api.auth import TokenRequest
 from portal.api.pagination import StandardPagination
 from portal.api.views import ApiView
@@ -38,6 +39,17 @@ class ReferralOutput(serializers.Serializer):
     )
 
 
+class ReferralPageOutput(serializers.Serializer):
+    """One page of the agency's urgent referrals, newest first (``StandardPagination``)."""
+
+    count = serializers.IntegerField(help_text="Referrals to your agency in all.")
+    next = serializers.URLField(allow_null=True, help_text="The next page; null on the last.")
+    previous = serializers.URLField(
+        allow_null=True, help_text="The previous page; null on the first."
+    )
+    results = ReferralOutput(many=True, help_text="The referrals on this page.")
+
+
 @audited(Action.LIST, object_type="cybertip.urgentreferral")
 class ReferralsApi(ApiView):
     """``GET``: urgent referrals sent to the officer's agency, newest first."""
@@ -46,10 +58,21 @@ class ReferralsApi(ApiView):
         operation_id="referrals_list",
         summary="Urgent referrals to your agency",
         description="Voluntary emergency disclosures (18 USC 2702(b)(8), (c)(4)) the provider "
-        "sent to your agency after two-person approval. Needs the `read` scope.",
+        "sent to your agency after two-person approval. Newest first, 50 per page "
+        "(`page_size` up to 200). Needs the `read` scope.",
+        parameters=[
+            OpenApiParameter(
+                "page", {"type": "integer", "minimum": 1}, description="Page number, from 1."
+            ),
+            OpenApiParameter(
+                "page_size",
+                {"type": "integer", "minimum": 1, "maximum": 200},
+                description="Referrals per page, 1 to 200 (default 50).",
+            ),
+        ],
         responses={
             200: OpenApiResponse(
-                response=ReferralOutput(many=True),
+                response=ReferralPageOutput,
                 examples=[
                     OpenApiExample(
                         "One referral",
@@ -71,7 +94,8 @@ class ReferralsApi(ApiView):
                         },
                     )
                 ],
-            )
+            ),
+            **problem_response(404, "The page does not exist."),
         },
         tags=["referrals"],
     )
