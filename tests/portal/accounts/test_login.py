@@ -531,6 +531,7 @@ EXPECTED_NAV = {
         "Hash lists": "matching:lists",
     },
     "supervisor": {
+        "Dashboard": "transparency:dashboard",
         "Queue": "cases:queue",
         "New intake": "cases:intake",
         "Transparency": "transparency:report",
@@ -543,7 +544,6 @@ EXPECTED_NAV = {
         "Transparency": "transparency:report",
         "Access log": "audit:events",
     },
-    "auditor": {"Queue": "cases:queue", "Access log": "audit:events"},
     "admin_user": {"Officers": "officers:list", "Administration": "admin:index"},
     "officer_a": {"My requests": "officer:requests"},
 }
