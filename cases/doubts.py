@@ -67,7 +67,7 @@ def intake_doubts(facts: IntakeInput, *, today: date | None = None) -> list[Doub
             )
         found.append(Doubt("data_categories", "beyond_statute", message))
     if facts.kind in EU_ORDERS:
-        received = timezone.localdate(facts.received_at) if facts.received_at else today
+        received = timezone.localdate(facts.received_at)
         if received < EPOC_APPLIES_FROM:
             found.append(
                 Doubt(

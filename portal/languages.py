@@ -87,8 +87,8 @@ def language_set(request: HttpRequest) -> HttpResponse:
     language = form.cleaned_data["language"]
     user = request.user
     if user.is_authenticated and getattr(user, "language", None) != language:
-        user.language = language  # type: ignore[union-attr]
-        user.save(update_fields=["language"])  # type: ignore[union-attr]
+        user.language = language
+        user.save(update_fields=["language"])
         access_event_record(
             action=Action.UPDATE, request=request, obj=user, details={"language": language}
         )

@@ -32,9 +32,27 @@ def deadline(case, kind, *, due, status, closed=None, **extra):
 def test_met_late_becomes_missed_on_time_and_open_stay(db):
     now = timezone.now()
     case = CaseFactory()
-    late = deadline(case, DeadlineKind.RESPONSE, due=now - timedelta(days=3), status="met", closed=now - timedelta(days=1))
-    on_time = deadline(case, DeadlineKind.REPORT, due=now - timedelta(days=3), status="met", closed=now - timedelta(days=4))
-    at_due = deadline(case, DeadlineKind.USER_NOTICE, due=now - timedelta(days=2), status="met", closed=now - timedelta(days=2))
+    late = deadline(
+        case,
+        DeadlineKind.RESPONSE,
+        due=now - timedelta(days=3),
+        status="met",
+        closed=now - timedelta(days=1),
+    )
+    on_time = deadline(
+        case,
+        DeadlineKind.REPORT,
+        due=now - timedelta(days=3),
+        status="met",
+        closed=now - timedelta(days=4),
+    )
+    at_due = deadline(
+        case,
+        DeadlineKind.USER_NOTICE,
+        due=now - timedelta(days=2),
+        status="met",
+        closed=now - timedelta(days=2),
+    )
     overdue_open = deadline(
         case,
         DeadlineKind.FIRST_DECISION,
@@ -43,7 +61,13 @@ def test_met_late_becomes_missed_on_time_and_open_stay(db):
         next_reminder_at=now + timedelta(hours=19),
         next_reminder_step="overdue:1",
     )
-    hold_lapsed = deadline(case, DeadlineKind.PRESERVATION_EXPIRY, due=now - timedelta(days=1), status="met", closed=now - timedelta(hours=20))
+    hold_lapsed = deadline(
+        case,
+        DeadlineKind.PRESERVATION_EXPIRY,
+        due=now - timedelta(days=1),
+        status="met",
+        closed=now - timedelta(hours=20),
+    )
 
     assert deadlines_missed_mark(now=now) == 1
 
@@ -56,14 +80,23 @@ def test_met_late_becomes_missed_on_time_and_open_stay(db):
     assert overdue_open.next_reminder_step == "overdue:1"
     event = TimelineEvent.objects.get(case=case, kind="deadline")
     assert "was missed" in event.text and "response due" in event.text
-    assert AccessEvent.objects.get(action="deadlines_missed").actor_label == "task:cases.deadlines_missed_mark"
+    assert (
+        AccessEvent.objects.get(action="deadlines_missed").actor_label
+        == "task:cases.deadlines_missed_mark"
+    )
 
 
 def test_a_second_run_changes_nothing(db):
     now = timezone.now()
     case = CaseFactory()
     for days in range(3):
-        deadline(case, DeadlineKind.RESPONSE, due=now - timedelta(days=10 + days), status="met", closed=now - timedelta(days=1))
+        deadline(
+            case,
+            DeadlineKind.RESPONSE,
+            due=now - timedelta(days=10 + days),
+            status="met",
+            closed=now - timedelta(days=1),
+        )
     assert deadlines_missed_mark(now=now, batch=2) == 3  # two batches
     assert deadlines_missed_mark(now=now) == 0
     assert TimelineEvent.objects.filter(case=case, kind="deadline").count() == 3
