@@ -218,6 +218,9 @@ class DeadlineOverrideForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
+    missed = forms.BooleanField(
+        label=_("The deadline was missed: record a time in the past"), required=False
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
