@@ -94,13 +94,25 @@ def chromium_executable() -> str:
 
 @pytest.fixture(scope="package")
 def playwright_driver(django_db_setup: None, django_db_blocker) -> Iterator[Playwright]:
+    """Playwright, started after the test database exists, for one package of tests."""
+    yield from _playwright_session(django_db_blocker)
+
+
+@pytest.fixture(scope="module", name="playwright_driver")
+def playwright_driver_per_module(django_db_setup: None, django_db_blocker) -> Iterator[Playwright]:
+    """The same, for one module: browser tests that live beside their app (tests/reports/*)
+    import this and ``browser_per_module``, so no two Playwright sessions ever overlap."""
+    yield from _playwright_session(django_db_blocker)
+
+
+def _playwright_session(django_db_blocker) -> Iterator[Playwright]:
     """Playwright, started after the test database exists.
 
     While it runs, the main thread counts as "async" for asgiref, so Django hands it a
     fresh, context-local connection object instead of the one the test database was set up
     on. The database snapshot for serialized rollback lives on that first object; it is
     copied across so each test still starts with the rows migrations created. When the
-    package is done, the rows are put back, so tests after it find the database as
+    session is done, the rows are put back, so tests after it find the database as
     migrations left it rather than flushed.
     """
     from django.db import connections
@@ -140,9 +152,18 @@ def _restore_migration_rows(snapshots: dict[str, str | None]) -> None:
 @pytest.fixture(scope="package")
 def browser(playwright_driver: Playwright) -> Iterator[Browser]:
     """One headless chromium for all browser tests (each test gets a fresh context)."""
-    executable = chromium_executable()
-    instance = playwright_driver.chromium.launch(
-        executable_path=executable, headless=True, args=CHROMIUM_ARGS
+    yield from _chromium(playwright_driver)
+
+
+@pytest.fixture(scope="module", name="browser")
+def browser_per_module(playwright_driver: Playwright) -> Iterator[Browser]:
+    """The same, for one module (with ``playwright_driver_per_module``)."""
+    yield from _chromium(playwright_driver)
+
+
+def _chromium(driver: Playwright) -> Iterator[Browser]:
+    instance = driver.chromium.launch(
+        executable_path=chromium_executable(), headless=True, args=CHROMIUM_ARGS
     )
     yield instance
     instance.close()

@@ -14,10 +14,10 @@ from portal.audit.models import AccessEvent
 from reports.cybertip.services import FileInput, report_draft_create, report_file_add
 from tests.e2e.conftest import (  # noqa: F401  (fixtures of the browser tests)
     _migration_rows_restored,
-    browser,
+    browser_per_module,
     page,
     page_problems,
-    playwright_driver,
+    playwright_driver_per_module,
     screenshot,
     sign_in,
 )

@@ -13,10 +13,10 @@ from reports.disclosures.package import package_build
 from reports.disclosures.services import disclosure_submit
 from tests.e2e.conftest import (  # noqa: F401  (fixtures of the browser tests)
     _migration_rows_restored,
-    browser,
+    browser_per_module,
     page,
     page_problems,
-    playwright_driver,
+    playwright_driver_per_module,
     screenshot,
     sign_in,
 )

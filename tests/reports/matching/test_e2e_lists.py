@@ -11,10 +11,10 @@ from playwright.sync_api import Page, expect
 from reports.matching.models import ImportJob
 from tests.e2e.conftest import (  # noqa: F401  (fixtures of the browser tests)
     _migration_rows_restored,
-    browser,
+    browser_per_module,
     page,
     page_problems,
-    playwright_driver,
+    playwright_driver_per_module,
     screenshot,
     sign_in,
 )
