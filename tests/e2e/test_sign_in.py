@@ -217,7 +217,11 @@ def test_login_fits_a_phone_screen(page: Page, live_server):
 
 # Navigation each persona should see once the page behind the entry exists.
 EXPECTED_NAV = {
-    "auditor": {"Queue": "cases:queue", "Access log": "audit:events"},
+    "auditor": {
+        "Queue": "cases:queue",
+        "Transparency": "transparency:report",
+        "Access log": "audit:events",
+    },
     "officer_a": {"My requests": "officer:requests"},
     "admin_user": {"Officers": "officers:list", "Administration": "admin:index"},
 }
