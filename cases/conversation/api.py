@@ -23,7 +23,7 @@ from cases.conversation.models import Message, Side
 from cases.conversation.selectors import thread_attachment, thread_of
 from cases.conversation.services import message_post
 from cases.selectors import case_get_for_user
-from cases.views.files import _response
+from cases.views.files import file_response
 from portal.api.views import ApiView
 from portal.audit.access import audited
 from portal.audit.models import Action
@@ -228,7 +228,7 @@ class RequestMessageFileApi(ApiView):
     def get(self, request: Request, reference: str, pk: int) -> FileResponse:
         case = case_get_for_user(request.user, reference, request=request._request)
         attachment = thread_attachment(case, pk)
-        response = _response(attachment.file, attachment.original_name, attachment.content_type)
+        response = file_response(attachment.file, attachment.original_name, attachment.content_type)
         access_event_record(
             action=Action.DOWNLOAD,
             request=request._request,

@@ -21,7 +21,7 @@ from cases.forms import errors_to_form
 from cases.policy import CaseAction, CaseCapability
 from cases.selectors import case_get_for_user
 from cases.views.common import staff_required
-from cases.views.files import _response
+from cases.views.files import file_response
 from portal.audit.access import audited
 from portal.audit.models import Action
 from portal.audit.services import access_event_record
@@ -76,7 +76,7 @@ def officer_post(request: AuthenticatedHttpRequest, reference: str) -> HttpRespo
 def _download(request: AuthenticatedHttpRequest, reference: str, pk: int) -> FileResponse:
     case = case_get_for_user(request.user, reference, request=request)
     attachment = thread_attachment(case, pk)
-    response = _response(attachment.file, attachment.original_name, attachment.content_type)
+    response = file_response(attachment.file, attachment.original_name, attachment.content_type)
     access_event_record(
         action=Action.DOWNLOAD,
         request=request,

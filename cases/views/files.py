@@ -26,7 +26,7 @@ SAFE_TYPES = frozenset(
 )
 
 
-def _response(stored: FieldFile, name: str, content_type: str) -> FileResponse:
+def file_response(stored: FieldFile, name: str, content_type: str) -> FileResponse:
     try:
         handle = stored.open("rb")
     except FileNotFoundError as exc:
@@ -51,7 +51,7 @@ def process_document(request: HttpRequest, reference: str, pk: int) -> FileRespo
     process = case.processes.filter(pk=pk).first()
     if process is None or not process.document:
         raise Http404
-    response = _response(process.document, process.document_name, process.document_content_type)
+    response = file_response(process.document, process.document_name, process.document_content_type)
     access_event_record(
         action=Action.DOWNLOAD,
         request=request,
@@ -73,7 +73,7 @@ def attachment_download(request: HttpRequest, reference: str, pk: int) -> FileRe
     if not case_material_readable(request.user, case.case_type):
         # An auditor of a child-safety case: the material stays closed (ADR 0031).
         raise PermissionDenied
-    response = _response(attachment.file, attachment.original_name, attachment.content_type)
+    response = file_response(attachment.file, attachment.original_name, attachment.content_type)
     access_event_record(
         action=Action.DOWNLOAD,
         request=request,
