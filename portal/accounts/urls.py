@@ -11,5 +11,6 @@ urlpatterns = [
     path("security/", views.security_view, name="security"),
     path("security/confirm/", views.confirm_view, name="confirm"),
     path("security/backup-codes/", views.backup_codes_view, name="backup_codes"),
+    path("security/tokens/revoke/", views.tokens_revoke_view, name="tokens_revoke"),
     path("logout/", views.logout_view, name="logout"),
 ]

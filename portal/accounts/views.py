@@ -14,7 +14,6 @@ from django.contrib.auth.forms import PasswordChangeForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -37,7 +36,7 @@ from portal.accounts.lockout import (
     login_attempt_succeeded,
 )
 from portal.accounts.middleware import AUTH_AT_KEY
-from portal.accounts.models import ApiToken, LoginFailure, User
+from portal.accounts.models import LoginFailure, User
 from portal.accounts.qr import otpauth_qr_svg
 from portal.accounts.services import (
     backup_codes_generate,
@@ -252,15 +251,24 @@ def _enrol(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = EnrolForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if totp_device_confirm(device=device, token=form.cleaned_data["token"], request=request):
+            from portal.accounts.tokens import api_tokens_active
+
             device.refresh_from_db()
-            if not user.is_verified():
+            # A first enrolment has no tokens yet; adding another factor is a change to offer
+            # token revocation after, like a password change.
+            changed = user.is_verified()
+            if not changed:
                 otp_login(request, device)
                 request.session.cycle_key()
             codes = backup_codes_generate(user=user, request=request)
             return render(
                 request,
                 "accounts/backup_codes.html",
-                {"codes": codes, "next": _next_url(request)},
+                {
+                    "codes": codes,
+                    "next": _next_url(request),
+                    "active_tokens": api_tokens_active(user).count() if changed else 0,
+                },
             )
         form.add_error("token", _("That code does not match. Check the app's clock and retry."))
     return render(
@@ -289,14 +297,11 @@ def security_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The user's own security page: devices, backup codes, password."""
     from django_otp import devices_for_user
 
-    from portal.accounts.tokens import api_token_revoke
+    from portal.accounts.tokens import api_tokens_active, api_tokens_revoke_own
 
     password_form = PasswordChangeForm(request.user, request.POST or None)
     # The page is mostly read; focus stays where the keyboard user puts it.
     password_form.fields["old_password"].widget.attrs.pop("autofocus", None)
-    tokens = ApiToken.objects.filter(
-        user=request.user, revoked_at__isnull=True, expires_at__gt=timezone.now()
-    )
     if request.method == "POST" and password_form.is_valid():
         password_form.save()
         user_security_stamp_rotate(user=request.user, request=request)
@@ -305,21 +310,13 @@ def security_view(request: AuthenticatedHttpRequest) -> HttpResponse:
         # API tokens are separate credentials: they survive a password change unless the
         # user revokes them, which the form offers (security review, finding 7).
         if request.POST.get("revoke_tokens"):
-            revoked = sum(
-                api_token_revoke(token=token, actor=request.user, request=request)
-                for token in tokens
+            _tokens_revoked_message(
+                request, api_tokens_revoke_own(user=request.user, request=request)
             )
-            messages.info(request, _("%(n)d API token(s) revoked.") % {"n": revoked})
-        elif tokens.exists():
-            messages.warning(
-                request,
-                _(
-                    "Your %(n)d API token(s) still work. Revoke them if they may be known "
-                    "to whoever knew your old password."
-                )
-                % {"n": tokens.count()},
-            )
+        else:
+            _tokens_survive_warning(request)
         return redirect("accounts:security")
+    tokens = api_tokens_active(request.user)
     devices = [d for d in devices_for_user(request.user, confirmed=True)]
     backup_left = sum(d.codes.count() for d in devices if hasattr(d, "codes"))
     return render(
@@ -329,9 +326,43 @@ def security_view(request: AuthenticatedHttpRequest) -> HttpResponse:
             "password_form": password_form,
             "devices": devices,
             "backup_left": backup_left,
-            "active_tokens": tokens.count(),
+            "active_tokens": len(tokens),
+            "tokens": tokens,
         },
     )
+
+
+def _tokens_survive_warning(request: AuthenticatedHttpRequest) -> None:
+    """After a credential change: say that API tokens still work, and where to revoke them."""
+    from portal.accounts.tokens import api_tokens_active
+
+    count = api_tokens_active(request.user).count()
+    if count:
+        messages.warning(
+            request,
+            _(
+                "Your %(n)d API token(s) still work. Revoke them if they may be known "
+                "to whoever knew your old password or second factor."
+            )
+            % {"n": count},
+        )
+
+
+def _tokens_revoked_message(request: AuthenticatedHttpRequest, count: int) -> None:
+    messages.info(request, _("%(n)d API token(s) revoked.") % {"n": count})
+
+
+@never_cache
+@_second_factor_required
+@require_POST
+def tokens_revoke_view(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Revoke all of one's own API tokens (offered after a password or factor change).
+
+    No fresh password is asked: revoking only takes access away."""
+    from portal.accounts.tokens import api_tokens_revoke_own
+
+    _tokens_revoked_message(request, api_tokens_revoke_own(user=request.user, request=request))
+    return redirect("accounts:security")
 
 
 @never_cache
@@ -374,12 +405,18 @@ def confirm_view(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_POST
 @_recent_auth_required
 def backup_codes_view(request: AuthenticatedHttpRequest) -> HttpResponse:
+    from portal.accounts.tokens import api_tokens_active
+
     codes = backup_codes_generate(user=request.user, request=request)
     user_security_stamp_rotate(user=request.user, request=request)
     return render(
         request,
         "accounts/backup_codes.html",
-        {"codes": codes, "next": reverse("accounts:security")},
+        {
+            "codes": codes,
+            "next": reverse("accounts:security"),
+            "active_tokens": api_tokens_active(request.user).count(),
+        },
     )
 
 

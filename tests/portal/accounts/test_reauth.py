@@ -99,6 +99,46 @@ def test_a_password_change_offers_to_revoke_api_tokens_and_says_they_survive(off
     assert not ApiToken.objects.filter(user=user, revoked_at__isnull=True).exists()
 
 
+def test_a_second_factor_change_offers_to_revoke_api_tokens(officer_a):
+    """New backup codes (a second-factor change) leave API tokens working: the page that
+    shows the codes says so and offers revocation; taking it refuses the tokens at once."""
+    user = officer_a.user
+    api_token_issue(user=user, name="CAD system", scopes=["read"], actor_label="test")
+    issued = api_token_issue(user=user, name="Case tool", scopes=["read"], actor_label="test")
+    client = verified_client(user)
+    # WHEN the officer generates new backup codes
+    page = client.post(reverse("accounts:backup_codes")).content.decode()
+    # THEN the codes page says the two tokens still work and offers to revoke them
+    assert "Your 2 API tokens still work after this change." in page
+    assert reverse("accounts:tokens_revoke") in page
+    assert ApiToken.objects.filter(user=user, revoked_at__isnull=True).count() == 2
+    # WHEN the officer takes the offer
+    done = client.post(reverse("accounts:tokens_revoke"), follow=True)
+    assert "2 API token(s) revoked." in done.content.decode()
+    assert not ApiToken.objects.filter(user=user, revoked_at__isnull=True).exists()
+    assert AccessEvent.objects.filter(actor=user, action="token_revoked").count() == 2
+    # and the API refuses the token from then on
+    api = Client().get("/api/v1/requests/", HTTP_AUTHORIZATION=f"Bearer {issued.plaintext}")
+    assert api.status_code == 401
+    # the security page now says there are none left
+    assert (
+        "You have no active API tokens."
+        in client.get(reverse("accounts:security")).content.decode()
+    )
+
+
+def test_revoking_ones_own_tokens_leaves_other_users_tokens(officer_a, officer_b):
+    mine = api_token_issue(user=officer_a.user, name="Mine", scopes=["read"], actor_label="test")
+    theirs = api_token_issue(
+        user=officer_b.user, name="Theirs", scopes=["read"], actor_label="test"
+    )
+    verified_client(officer_a.user).post(reverse("accounts:tokens_revoke"))
+    mine.token.refresh_from_db()
+    theirs.token.refresh_from_db()
+    assert mine.token.revoked_at is not None
+    assert theirs.token.revoked_at is None
+
+
 def test_an_enrolment_link_read_from_a_log_opens_nothing(officer_a):
     """Finding 7: the link's token sits in the URL path, which proxies log. Bound to the
     first browser that opens it, a copy opens nothing elsewhere."""
