@@ -30,6 +30,8 @@ def available_cores() -> int:
     return max(1, len(os.sched_getaffinity(0)))
 
 
+# Inside the container every address is the pod's or the compose network's own; who may reach
+# the port is the NetworkPolicy's and the compose networks' job, who is believed is below.
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 # One gthread worker per core, at least 2 (a slow request never stalls the pod); the
 # threads overlap the commit waits. Override with GUNICORN_WORKERS.
@@ -53,7 +55,12 @@ access_log_format = (
     '{"type": "access", "method": "%(m)s", "path": "%(U)s", "status": %(s)s, '
     '"bytes": "%(b)s", "seconds": %(L)s, "request_id": "%({x-request-id}o)s"}'
 )
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# X-Forwarded-Proto/-For are believed only from the reverse proxies Django believes
+# (LIAISON_TRUSTED_PROXIES, CIDRs), never from "*": any other peer that reaches the port
+# (a neighbour container, a pod outside the NetworkPolicy) cannot claim HTTPS or an address.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS") or (
+    os.environ.get("LIAISON_TRUSTED_PROXIES", "").replace(" ", "") or "127.0.0.1"
+)
 worker_tmp_dir = os.environ.get("GUNICORN_WORKER_TMP_DIR") or None  # /tmp in the image
 
 

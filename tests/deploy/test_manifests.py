@@ -181,3 +181,39 @@ def test_image_is_multi_stage_non_root_with_no_compiler_in_the_final_stage():
     assert "libpango" in final and "fonts-" in final  # WeasyPrint's libraries and fonts
     ignored = (DEPLOY / "Dockerfile.dockerignore").read_text().split()
     assert {".git", ".venv", "var", "deploy/compose/*.env"} <= set(ignored)
+
+
+def _gunicorn_config(env: dict[str, str]) -> dict[str, Any]:
+    """deploy/gunicorn.conf.py evaluated the way gunicorn does, in a clean environment."""
+    code = (
+        "import json, runpy; c = runpy.run_path('deploy/gunicorn.conf.py'); "
+        "print(json.dumps({'forwarded_allow_ips': c['forwarded_allow_ips'], 'bind': c['bind']}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    import json
+
+    return json.loads(done.stdout)
+
+
+def test_gunicorn_believes_forwarded_headers_from_the_proxies_only(tmp_path):
+    """Security review, finding 7: X-Forwarded-Proto trusted from "*" lets any peer that
+    reaches the port claim HTTPS. gunicorn believes only the proxies Django believes."""
+    proxies = "10.0.0.0/8,192.0.2.10/32"
+    assert _gunicorn_config({"LIAISON_TRUSTED_PROXIES": proxies})["forwarded_allow_ips"] == proxies
+    assert _gunicorn_config({})["forwarded_allow_ips"] == "127.0.0.1"
+    # no shipped configuration widens it to everyone
+    _, objects = render("production", tmp_path)
+    config = by_kind(objects, "ConfigMap")
+    for cm in config.values():
+        assert cm.get("data", {}).get("FORWARDED_ALLOW_IPS", "") != "*"
+    env_example = (DEPLOY / "compose" / "liaison.env.example").read_text()
+    assert "FORWARDED_ALLOW_IPS=*" not in env_example
+    assert "LIAISON_TRUSTED_PROXIES=" in env_example
