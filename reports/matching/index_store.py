@@ -123,13 +123,25 @@ class PdqMatcher:
         current = index_dir() / "CURRENT"
         name = current.read_text().strip() if current.exists() else ""
         if name != self.generation:
-            index = pdq_index.MihIndex(index_dir() / name) if name else None
+            stale = False
+            try:
+                index = pdq_index.MihIndex(index_dir() / name) if name else None
+            except pdq_index.StaleIndex:
+                # Written before an upgrade: answer from the database (every entry in the
+                # delta, exact but slower) until the rebuild asked for below replaces it.
+                logger.warning("PDQ index generation %s has an old layout: rebuilding", name)
+                index, stale = None, True
             self.index = index
             self.generation = name
             self.max_id = int(index.meta.get("max_id", 0)) if index is not None else 0
             keep = self.delta_ids > self.max_id
             self.delta_ids, self.delta_hashes = self.delta_ids[keep], self.delta_hashes[keep]
             self.compaction_asked = False
+            if stale:
+                from reports.matching.tasks import pdq_index_build_queue
+
+                pdq_index_build_queue()
+                self.compaction_asked = True
         after = max(self.max_id, int(self.delta_ids[-1]) if len(self.delta_ids) else 0)
         ids, hashes = _pdq_rows(after)
         if len(ids):

@@ -10,12 +10,23 @@ beyond it returned. With 12 chunks of 21-22 bits and ``T = 31`` that is 2,872 bu
 and, at 10 million random hashes, about 11,000 candidates per query.
 
 The index is a set of flat arrays written once per generation (``build``) and opened with
-``numpy.load(mmap_mode="r")``: every worker process maps the same files, so the operating
+a shared read-only mapping: every worker process maps the same files, so the operating
 system's page cache holds one copy for all of them, and a process that opens a new
-generation drops the old mapping (memory stays flat across rebuilds). Per chunk ``c``:
-``offs_c`` (``2**w + 1`` uint32, a CSR bucket table) and ``order_c`` (the row numbers sorted
-by that chunk's value, uint32); plus ``hashes`` (N x 4 uint64) and ``rows`` (the caller's ids,
-int64). Pure numpy, no Django, so the bench measures exactly what the matcher runs.
+generation drops the old mapping (memory stays flat across rebuilds). Layout, for ``m``
+chunks and ``N`` hashes:
+
+- ``hashes`` (N x 4 uint64) and ``rows`` (the caller's ids, uint32 when they fit);
+- ``order`` (m x N uint32): per chunk, the positions sorted by that chunk's value, each with
+  the value's low ``LOW_BITS`` bits packed into its top bits (positions need 30 bits);
+- ``offs``: per chunk, a CSR bucket table over the chunk's value *without those low bits*
+  (``2**(w - LOW_BITS) + 1`` uint32), a quarter of a table over the whole value.
+
+A probe reads one coarse bucket (four fine ones side by side) and keeps the entries whose
+low bits are close enough: one coarse bucket serves every probe that differs from it only
+in the low bits, with the flips it has left to spend there. The answer is the same as with
+a full table; the tables shrink from 470 MB to 118 MB at 10M hashes, at no cost per entry
+(the bits ride in the order array's unused top bits). Measured in bench/match.py, ADR 0020.
+Pure numpy, no Django, so the bench measures exactly what the matcher runs.
 """
 
 from __future__ import annotations
@@ -39,7 +50,14 @@ CHUNKINGS: dict[int, tuple[int, ...]] = {
     16: (16,) * 16,
 }
 WIDTHS: tuple[int, ...] = CHUNKINGS[11]
-SMALL = 1_000_000  # below this, 16-bit chunks: their 4 MB of bucket tables beat 470 MB
+SMALL = 1_000_000  # below this, 16-bit chunks: their small bucket tables beat 2^20-bucket ones
+LOW_BITS = 2  # bits of each chunk filtered per entry instead of addressed by the bucket table
+POS_BITS = 32 - LOW_BITS
+FORMAT = 2  # of a generation's files; 1 had full bucket tables and int64 rows
+
+
+class StaleIndex(Exception):
+    """A generation written by an earlier layout: rebuild it (``pdq_index_build``)."""
 
 
 def widths_for(count: int) -> tuple[int, ...]:
@@ -130,27 +148,48 @@ def build(
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     n = len(hashes)
+    if n >= 1 << POS_BITS:
+        raise ValueError(f"one generation holds fewer than {1 << POS_BITS} hashes; shard it")
+    rows = np.asarray(rows)
+    rows_dtype = np.uint32 if n == 0 or (rows.min() >= 0 and rows.max() < 2**32) else np.int64
     np.save(tmp / "hashes.npy", np.ascontiguousarray(hashes, dtype=np.uint64))
-    np.save(tmp / "rows.npy", np.ascontiguousarray(rows, dtype=np.int64))
+    np.save(tmp / "rows.npy", np.ascontiguousarray(rows, dtype=rows_dtype))
     # All chunks' tables in one file each, so a query gathers every probe in one call.
     order = np.lib.format.open_memmap(
         tmp / "order.npy", mode="w+", dtype=np.uint32, shape=(len(widths) * n,)
     )
     offs = np.lib.format.open_memmap(
-        tmp / "offs.npy", mode="w+", dtype=np.uint32, shape=(sum((1 << w) + 1 for w in widths),)
+        tmp / "offs.npy",
+        mode="w+",
+        dtype=np.uint32,
+        shape=(sum((1 << (w - LOW_BITS)) + 1 for w in widths),),
     )
     base = 0
+    low_mask = np.uint32((1 << LOW_BITS) - 1)
     for c, (w, values) in enumerate(zip(widths, chunk_values(hashes, widths), strict=True)):
-        # The order inside a bucket does not matter, so the unstable sort (twice as fast).
-        order[c * n : (c + 1) * n] = np.argsort(values)
+        # Sorted by the whole value (the order inside a fine bucket does not matter, so the
+        # unstable sort: twice as fast); a coarse bucket is then contiguous.
+        sorted_at = np.argsort(values).astype(np.uint32)
+        packed = (values[sorted_at] & low_mask) << np.uint32(POS_BITS)
+        order[c * n : (c + 1) * n] = sorted_at | packed
+        buckets = 1 << (w - LOW_BITS)
         offs[base] = 0
-        np.cumsum(np.bincount(values, minlength=1 << w), out=offs[base + 1 : base + (1 << w) + 1])
-        base += (1 << w) + 1
-        del values
+        np.cumsum(
+            np.bincount(values >> np.uint32(LOW_BITS), minlength=buckets),
+            out=offs[base + 1 : base + buckets + 1],
+        )
+        base += buckets + 1
+        del values, sorted_at, packed
     order.flush()
     offs.flush()
     del order, offs
-    info = {"count": n, "widths": list(widths), **(meta or {})}
+    info = {
+        "format": FORMAT,
+        "count": n,
+        "widths": list(widths),
+        "low_bits": LOW_BITS,
+        **(meta or {}),
+    }
     (tmp / "meta.json").write_text(json.dumps(info))
     if directory.exists():
         shutil.rmtree(directory)
@@ -192,39 +231,55 @@ def _map(path: Path, populate: bool = True) -> npt.NDArray[np.generic]:
     return array.reshape(shape, order="F" if fortran else "C")
 
 
+@dataclass(frozen=True)
+class _Plan:
+    chunk_of: npt.NDArray[np.intp]
+    masks: npt.NDArray[np.uint32]
+    table: I64
+    order_base: I64
+    budget: I64
+
+
 class MihIndex:
     """One generation of the index, memory-mapped read-only."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.meta = json.loads((directory / "meta.json").read_text())
+        if self.meta.get("format") != FORMAT:
+            raise StaleIndex(f"{directory.name} has layout {self.meta.get('format', 1)}")
         self.widths: tuple[int, ...] = tuple(self.meta["widths"])
         self.count: int = int(self.meta["count"])
         self.hashes: U64 = _map(directory / "hashes.npy")  # type: ignore[assignment]
-        self.rows: I64 = _map(directory / "rows.npy")  # type: ignore[assignment]
+        self.rows = _map(directory / "rows.npy")
         self.order = _map(directory / "order.npy")
         self.offs = _map(directory / "offs.npy")
-        self._plans: dict[int, tuple[npt.NDArray[np.intp], npt.NDArray[np.uint32], I64, I64]] = {}
+        self.low_bits = int(self.meta["low_bits"])
+        self._plans: dict[int, _Plan] = {}
 
-    def _plan(self, radius: int) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.uint32], I64, I64]:
-        """For a radius: each probe's chunk, flip mask, table base and order base."""
+    def _plan(self, radius: int) -> _Plan:
+        """For a radius: each coarse probe's chunk, flip mask (of the coarse value), table
+        base, sorted-order base and the low-bit flips it may still spend."""
         plan = self._plans.get(radius)
         if plan is None:
             per_chunk = radius // len(self.widths)
-            chunk_of, masks, table, order = [], [], [], []
+            chunk_of, masks, table, order, budget = [], [], [], [], []
             base = 0
             for c, w in enumerate(self.widths):
-                m = flip_masks(w, per_chunk)
+                coarse = w - self.low_bits
+                m = flip_masks(coarse, per_chunk)
                 chunk_of.append(np.full(len(m), c, dtype=np.intp))
                 masks.append(m)
                 table.append(np.full(len(m), base, dtype=np.int64))
                 order.append(np.full(len(m), c * self.count, dtype=np.int64))
-                base += (1 << w) + 1
-            plan = (
+                budget.append(per_chunk - np.bitwise_count(m).astype(np.int64))
+                base += (1 << coarse) + 1
+            plan = _Plan(
                 np.concatenate(chunk_of),
                 np.concatenate(masks),
                 np.concatenate(table),
                 np.concatenate(order),
+                np.concatenate(budget),
             )
             self._plans[radius] = plan
         return plan
@@ -233,21 +288,28 @@ class MihIndex:
         """(query number, position) of every candidate of a batch of queries; ``chunks`` is
         (queries, m). Every probe of every query in one gather: Python's per-call overhead
         would otherwise cost more than the memory reads."""
-        chunk_of, masks, table, order_base = self._plan(radius)
-        keys = (chunks[:, chunk_of] ^ masks).astype(np.int64) + table  # (queries, probes)
+        plan = self._plan(radius)
+        values = chunks[:, plan.chunk_of]  # (queries, probes)
+        keys = ((values >> np.uint32(self.low_bits)) ^ plan.masks).astype(np.int64) + plan.table
         start = self.offs[keys].astype(np.int64)
-        size = self.offs[keys + 1].astype(np.int64) - start
-        start += order_base
-        size = size.ravel()
+        size = (self.offs[keys + 1].astype(np.int64) - start).ravel()
+        start = (start + plan.order_base).ravel()
         total = int(size.sum())
         if not total:
             empty = np.empty(0, dtype=np.int64)
             return empty, empty
         # Expand the ragged ranges [start, start + size) without a Python loop.
         ends = np.cumsum(size)
-        pos = np.repeat(start.ravel() - ends + size, size) + np.arange(total, dtype=np.int64)
+        pos = np.repeat(start - ends + size, size) + np.arange(total, dtype=np.int64)
+        entries = self.order[pos]
+        # Keep the entries whose low bits are within what the probe has left to flip.
+        query_low = (values & np.uint32((1 << self.low_bits) - 1)).ravel()
+        budget = np.broadcast_to(plan.budget, keys.shape).ravel()
+        spent = np.bitwise_count((entries >> np.uint32(POS_BITS)) ^ np.repeat(query_low, size))
+        keep = spent <= np.repeat(budget, size)
         qn = np.repeat(np.arange(len(chunks), dtype=np.int64), keys.shape[1])
-        return np.repeat(qn, size), self.order[pos].astype(np.int64)
+        found = (entries[keep] & np.uint32((1 << POS_BITS) - 1)).astype(np.int64)
+        return np.repeat(qn, size)[keep], found
 
     def search_batch(self, queries: U64, radius: int) -> list[Found]:
         """Every stored hash within ``radius`` of each query (exact), one ``Found`` each."""
@@ -262,7 +324,7 @@ class MihIndex:
         key, first = np.unique(key, return_index=True)
         qn, pos, d = qn[first], pos[first], d[first]
         bounds = np.searchsorted(qn, np.arange(len(queries) + 1))
-        rows = self.rows[pos]
+        rows = self.rows[pos].astype(np.int64)
         return [
             Found(rows[bounds[i] : bounds[i + 1]], d[bounds[i] : bounds[i + 1]])
             for i in range(len(queries))

@@ -99,6 +99,29 @@ def test_a_hash_added_after_the_build_matches_at_once(rng, child_safety_team):
     assert len(MATCHER.delta_ids) == 0 and MATCHER.index is not None and MATCHER.index.count == 2
 
 
+def test_a_generation_of_an_older_layout_still_matches_and_is_rebuilt(
+    rng, child_safety_team, django_capture_on_commit_callbacks
+):
+    """After an upgrade changes the index files' layout, the generation on disk cannot be
+    read as before: matching goes on from the database, and a rebuild is asked for."""
+    import json
+
+    from reports.matching.index_store import index_dir
+
+    stored = random_pdq(rng)
+    add_entries(make_list(), [("pdq", stored, 100, "")])
+    built = pdq_index_build()
+    meta = index_dir() / built.generation / "meta.json"
+    old = json.loads(meta.read_text())
+    del old["format"]
+    meta.write_text(json.dumps(old))
+    MATCHER.generation, MATCHER.checked_at = "", -1e18  # a worker that starts now
+    with django_capture_on_commit_callbacks() as queued:
+        assert one(pdq=flip(stored, 5, rng)).verdict == "block"
+    # the rebuild was asked for (queued when the request's transaction commits)
+    assert MATCHER.index is None and MATCHER.compaction_asked and queued
+
+
 def test_inactive_lists_and_removed_entries_stop_matching_without_a_rebuild(rng, child_safety_team):
     stored = random_pdq(rng)
     add_entries(make_list(), [("pdq", stored, 100, ""), ("md5", MD5, None, "")])

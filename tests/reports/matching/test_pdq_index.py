@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from reports.matching import pdq_index
 
@@ -22,10 +23,15 @@ def as_sets(found):
     return [sorted(zip(f.rows.tolist(), f.distances.tolist(), strict=True)) for f in found]
 
 
-def test_index_finds_exactly_what_a_linear_scan_finds(rng, tmp_path):
+@pytest.mark.parametrize("chunks", [16, 12, 11])
+def test_index_finds_exactly_what_a_linear_scan_finds(rng, tmp_path, chunks):
+    """Every chunking in use (16 below a million hashes, 11 above), and ids both small and
+    beyond 32 bits (stored as uint32 only when they fit)."""
     hashes, queries, _ = planted(rng)
     rows = np.arange(len(hashes), dtype=np.int64) * 7 + 3  # ids are the caller's, not positions
-    pdq_index.build(hashes, rows, tmp_path / "gen")
+    if chunks == 12:
+        rows += 2**40
+    pdq_index.build(hashes, rows, tmp_path / "gen", widths=pdq_index.CHUNKINGS[chunks])
     index = pdq_index.MihIndex(tmp_path / "gen")
     for radius in (0, 10, 31, 40):
         expected = as_sets(pdq_index.linear_search_batch(hashes, rows, queries, radius))
