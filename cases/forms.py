@@ -66,6 +66,23 @@ class QuickSelect(forms.Select):
         return format_html("<select{}>{}</select>", flatatt(final), options)
 
 
+class NamedChoiceIterator(forms.models.ModelChoiceIterator):
+    """Options as ``(pk, name)`` straight from the database: building a model instance per
+    option (a few hundred agencies) cost more than the queue's own rows (bench/queue.py)."""
+
+    def __iter__(self) -> Any:
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        yield from self.queryset.values_list("pk", "name")
+
+
+class NamedModelChoiceField(forms.ModelChoiceField):
+    """A choice of a model with a ``name`` (agency, team), the chosen one still cleaned to
+    its instance."""
+
+    iterator = NamedChoiceIterator
+
+
 class DateInput(forms.DateInput):
     input_type = "date"
 
@@ -112,14 +129,14 @@ class QueueFilterForm(forms.Form):
         ),
     )
     status = forms.ChoiceField(label=_("Status"), required=False, widget=QuickSelect)
-    agency = forms.ModelChoiceField(
+    agency = NamedModelChoiceField(
         label=_("Agency"),
         required=False,
         queryset=Agency.objects.none(),
         empty_label=_("Any"),
         widget=QuickSelect,
     )
-    team = forms.ModelChoiceField(
+    team = NamedModelChoiceField(
         label=_("Team"),
         required=False,
         queryset=Team.objects.none(),

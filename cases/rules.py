@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import zoneinfo
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -801,15 +801,6 @@ def deadlines_compute(facts: ProcessFacts, *, clock: Clock | None = None) -> lis
             if current is None or computed.due_at < current.due_at:
                 by_kind[computed.kind] = computed
     return sorted(by_kind.values(), key=lambda d: (d.due_at, d.kind))
-
-
-def case_deadlines_compute(
-    processes: Iterable[tuple[Any, ProcessFacts]], *, clock: Clock | None = None
-) -> list[tuple[Any, ComputedDeadline]]:
-    """All deadlines of a case: ``(key, facts)`` per process in, ``(key, deadline)`` out."""
-    clock = clock or Clock.from_settings()
-    found = [(key, d) for key, facts in processes for d in deadlines_compute(facts, clock=clock)]
-    return sorted(found, key=lambda item: item[1].due_at)
 
 
 # Deadlines about working the request: they end with the case (met on disclosure or

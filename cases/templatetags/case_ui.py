@@ -17,7 +17,8 @@ from django.db import models
 from django.forms import BoundField
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
+from django.utils.text import Truncator, capfirst
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -138,6 +139,55 @@ def kind_label_filter(kind: str | None) -> str:
 @register.filter
 def status_tone(status: str) -> str:
     return STATUS_TONES.get(status, "neutral")
+
+
+@register.simple_tag
+def queue_row(case: Any, now: datetime, detail_url: str) -> str:
+    """One row of the queue, built here rather than by a template: 50 rows of a dozen tags
+    each were most of the queue page's time (bench/queue.py). ``detail_url`` is the case
+    page's address with ``REFERENCE`` in place of the reference (reversed once a page)."""
+    language = get_language()
+
+    def label(field: str) -> str:
+        value = getattr(case, field)
+        return capfirst(_choice_labels(type(case), field, language).get(value, value))
+
+    shown = countdown_for(case.next_due_at, now)
+    kind = label("case_type")
+    summary = f" · {Truncator(case.summary).chars(60)}" if case.summary else ""
+    status = label("status")
+    emergency = (
+        format_html(' <span class="badge emergency">{}</span>', _("Emergency"))
+        if case.emergency
+        else ""
+    )
+    if case.assignee_id:
+        who: str = escape(case.assignee.get_full_name() or case.assignee.username)
+    else:
+        who = format_html('<span class="muted">{}</span>', _("Unassigned"))
+    priority = label("priority")
+    if case.priority <= 2:
+        tone = "danger" if case.priority == 1 else "warn"
+        priority = format_html('<span class="badge {}">{}</span>', tone, priority)
+    return format_html(
+        '<tr class="is-{}"><td class="nowrap">{}</td>'
+        '<td><a class="ref" href="{}">{}</a> <span class="sub">{}{}</span></td>'
+        '<td><span class="badge {}">{}</span>{}</td>'
+        '<td>{}</td><td class="team">{}</td><td class="who">{}</td><td>{}</td></tr>',
+        shown.tone,
+        countdown(case.next_due_at, now),
+        detail_url.replace("REFERENCE", case.reference),
+        case.reference,
+        kind,
+        summary,
+        STATUS_TONES.get(case.status, "neutral"),
+        status,
+        emergency,
+        (case.agency.name if case.agency_id else "") or "—",
+        case.team.name,
+        who,
+        priority,
+    )
 
 
 @register.simple_tag(takes_context=True)
