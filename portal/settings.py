@@ -118,6 +118,9 @@ TEMPLATES = [
     },
 ]
 
+# Plain inputs and text areas rendered in Python, the rest by Django (portal/form_renderer.py).
+FORM_RENDERER = "portal.form_renderer.FormRenderer"
+
 # --- Database ---------------------------------------------------------------------------
 if env.str("DATABASE_URL", default=""):
     DATABASES = {"default": env.db_url("DATABASE_URL")}
