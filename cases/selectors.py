@@ -232,14 +232,19 @@ def case_search(
         candidates = _reference_candidates(text)
         if candidates:
             branches.append(queryset.filter(reference__in=candidates))
-        elif len(text) >= 4:
+        elif len(text) >= 4 and _REFERENCE_TEXT.match(text):
+            # Only letters, digits and dashes can be part of a reference (an e-mail cannot).
             branches.append(queryset.filter(reference__contains=text.upper()))
         exact = _normalised_guess(text)
         if exact:
             branches.append(
                 queryset.filter(pk__in=Target.objects.filter(normalised=exact).values("case_id"))
             )
-        if len(text) >= TARGET_FRAGMENT_MIN and not candidates:
+        # A whole e-mail address names its target (the exact branch): another mailbox that
+        # merely ends in it is someone else, and its trigrams ("example.com") are in most
+        # targets, the costliest scan of the search (bench/queue.py).
+        whole_address = bool(exact) and _WHOLE_EMAIL.match(text) is not None
+        if len(text) >= TARGET_FRAGMENT_MIN and not candidates and not whole_address:
             # UPPER(normalised) LIKE '%…%': the expression the trigram index is built on
             # (a plain LIKE scans every target: 0.5 s at 3M). Capped inside, so a common
             # fragment ("example") costs one bounded index scan. A reference has its own
@@ -253,6 +258,8 @@ def case_search(
     return queryset.select_related("team", "assignee", "agency").order_by("next_due_at", "pk")
 
 
+_REFERENCE_TEXT = re.compile(r"^[A-Za-z0-9-]+$")
+_WHOLE_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _FULL_REFERENCE = re.compile(r"^(LR|CS)-(\d{4})-(\d{1,9})$")
 _YEAR_NUMBER = re.compile(r"^(\d{4})-(\d{1,9})$")
 _NUMBER = re.compile(r"^\d{1,9}$")

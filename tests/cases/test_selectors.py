@@ -232,6 +232,17 @@ def test_case_search_by_reference_agency_and_target(responder, searchable, offic
     assert list(case_search(responder, "", agency_id=officer_a.agency_id)) == [first]
 
 
+def test_a_whole_address_finds_its_mailbox_and_a_part_finds_every_mailbox_with_it(
+    responder, searchable
+):
+    """Like ``target_search``: a complete e-mail address names one mailbox, so another that
+    merely contains it (someone else) is not listed; a part of an address still finds all."""
+    first, second, _ = searchable
+    longer = intake(responder, targets=[(TargetKind.EMAIL, "mary.jane.doe@example.com")])
+    assert set(case_search(responder, "Jane.Doe@example.com")) == {first, second}
+    assert set(case_search(responder, "jane.doe@exa")) == {first, second, longer}
+
+
 def test_also_requested_by_lists_other_visible_cases_with_the_same_target(
     responder, searchable, other_team
 ):
