@@ -46,3 +46,7 @@ class Command(BaseCommand):
             codes = " ".join(login["codes"][:3])
             out.write(f"{login['username']:<12} {roles:<14} {login['secret']:<34} {codes}")
         out.write("")
+        for hint in context.get("hints", []):
+            out.write(hint)
+        if context.get("hints"):
+            out.write("")

@@ -199,3 +199,23 @@ def test_the_match_api_has_its_own_rate_limit(matcher, settings):
     ]
     assert statuses == [200, 200, 429]
     cache.clear()
+
+
+def test_the_demo_list_blocks_the_demo_image(matcher, child_safety_team, settings, tmp_path):
+    """`make run` loads a list with the hashes of a synthetic image and writes the image
+    out, so a new user can see a block verdict; loading it again adds nothing."""
+    from reports.matching import demo
+    from reports.matching.models import HashEntry
+
+    settings.VAR_DIR = tmp_path
+    context: dict = {}
+    demo.load_demo(context)
+    demo.load_demo(context)
+    assert HashEntry.objects.filter(hash_list__name=demo.DEMO_LIST).count() == 3
+    image = tmp_path / "demo" / "known-image-demo.png"
+    assert str(image) in context["hints"][0]
+    with image.open("rb") as upload:
+        answer = matcher.post(URL, {"account_id": "demo-user", "file": upload}, format="multipart")
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["verdict"] == "block"
+    assert {m["hash_type"] for m in answer.json()["matches"]} == {"md5", "sha256", "pdq"}
