@@ -3,10 +3,10 @@
 Each widget is rendered through a template, three templates deep for an ``<input>``
 (``text.html`` includes ``input.html`` includes ``attrs.html``); the staff case page has
 about thirty widgets, and their templates were a fifth of its time (bench/queue.py,
-issue 9 item 17). ``input.html`` and ``textarea.html`` and the templates that only include
-``input.html`` are produced here with the same markup; every other template (selects,
-option lists, the clearable file input, anything a project or library overrides) goes
-through Django as before.
+issue 9 item 17). ``input.html``, the templates that only include it, ``textarea.html``
+and ``select.html`` (when every option uses ``select_option.html``) are produced here with
+the same markup; every other template (checkbox lists, the clearable file input, anything a
+project or library overrides) goes through Django as before.
 
 This leans on the names and contexts of Django's own widget templates, which are not a
 public API: ``tests/portal/test_form_renderer.py`` renders every widget we use both ways and
@@ -44,6 +44,8 @@ _INPUTS = frozenset(
     )
 )
 _TEXTAREA = _WIDGETS + "textarea.html"
+_SELECT = _WIDGETS + "select.html"
+_OPTION = _WIDGETS + "select_option.html"
 
 
 def _attrs(attrs: dict[str, Any]) -> SafeString:
@@ -82,4 +84,36 @@ class FormRenderer(DjangoTemplates):
                 _attrs(widget["attrs"]),
                 value if value else "",
             )
+        if (
+            widget is not None
+            and template_name == _SELECT
+            and all(
+                o["template_name"] == _OPTION
+                for _g, group, _i in widget["optgroups"]
+                for o in group
+            )
+        ):
+            return _select(widget)
         return super().render(template_name, context, request)
+
+
+def _select(widget: dict[str, Any]) -> SafeString:
+    """``select.html`` with ``select_option.html`` for each option (an included template
+    keeps its final newline; the whole is stripped, as ``BaseRenderer.render`` does)."""
+    parts = [format_html('<select name="{}"{}>', widget["name"], _attrs(widget["attrs"]))]
+    for group_name, options, _index in widget["optgroups"]:
+        if group_name:
+            parts.append(format_html('\n  <optgroup label="{}">', group_name))
+        for option in options:
+            parts.append(
+                format_html(
+                    '\n  <option value="{}"{}>{}</option>\n',
+                    str(option["value"]),
+                    _attrs(option["attrs"]),
+                    option["label"],
+                )
+            )
+        if group_name:
+            parts.append(SafeString("\n  </optgroup>"))
+    parts.append(SafeString("\n</select>"))
+    return SafeString("".join(parts).strip())
