@@ -1,5 +1,5 @@
 """What is doubtful about a request before it is filed, from the legal rules the domain
-already holds (cases/rules.py, cases/jurisdictions.py, LEGAL.md).
+already holds (cases/rules/, cases/jurisdictions.py, LEGAL.md).
 
 Intake refuses what the law makes impossible (a jurisdiction that cannot issue the kind, an
 emergency without a justification). A doubt is different: the request can be filed, but

@@ -1,7 +1,7 @@
 """Jurisdiction facts the rules and intake share: which states a kind of process may come
 from, and how a jurisdiction is written (ISO 3166-1 country, ISO 3166-2 subdivision).
 
-They sit next to the deadline rules (``cases/rules.py``), which key on the same codes;
+They sit next to the deadline rules (``cases/rules/``), which key on the same codes;
 intake checks a process against them (``jurisdiction_errors``), and every adapter splits
 a typed jurisdiction the same way (``jurisdiction_split``).
 """

@@ -252,7 +252,7 @@ USE_TZ = True
 TIME_ZONE = "UTC"
 # Where the legal team works: business-day rules and default display zone.
 LIAISON_BUSINESS_TIME_ZONE = env.str("LIAISON_BUSINESS_TIME_ZONE", default="UTC")
-# Internal SLAs of the deadline rules: single keys over cases/rules.py DEFAULT_SLAS (listed in
+# Internal SLAs of the deadline rules: single keys over cases/rules/ DEFAULT_SLAS (listed in
 # docs/deadlines.md), e.g. LIAISON_DEADLINE_SLAS='{"subpoena_days": 10}'.
 LIAISON_DEADLINE_SLAS: dict[str, int] = env.json("LIAISON_DEADLINE_SLAS", default={})
 # Days that do not count as business days (ISO dates), besides Saturdays and Sundays.

@@ -147,10 +147,11 @@ def queue_row(case: Any, now: datetime, detail_url: str) -> str:
     each were most of the queue page's time (bench/queue.py). ``detail_url`` is the case
     page's address with ``REFERENCE`` in place of the reference (reversed once a page)."""
     language = get_language()
+    model: type[models.Model] = type(case)
 
     def label(field: str) -> str:
         value = getattr(case, field)
-        return capfirst(_choice_labels(type(case), field, language).get(value, value))
+        return capfirst(_choice_labels(model, field, language).get(value, value))
 
     shown = countdown_for(case.next_due_at, now)
     kind = label("case_type")

@@ -252,7 +252,7 @@ class MihIndex:
         self.count: int = int(self.meta["count"])
         self.hashes: U64 = _map(directory / "hashes.npy")  # type: ignore[assignment]
         self.rows = _map(directory / "rows.npy")
-        self.order = _map(directory / "order.npy")
+        self.order: npt.NDArray[np.uint32] = _map(directory / "order.npy")  # type: ignore[assignment]
         self.offs = _map(directory / "offs.npy")
         self.low_bits = int(self.meta["low_bits"])
         self._plans: dict[int, _Plan] = {}
