@@ -1,4 +1,4 @@
-"""Platform middleware: request ids and per-user time zones."""
+"""Platform middleware: request ids, the permissions policy and per-user time zones."""
 
 from __future__ import annotations
 
@@ -34,6 +34,27 @@ class RequestIdMiddleware:
             request.request_id = uuid.uuid4().hex
         response = self.get_response(request)
         response["X-Request-ID"] = request.request_id
+        return response
+
+
+class PermissionsPolicyMiddleware:
+    """Send ``Permissions-Policy`` (``LIAISON_PERMISSIONS_POLICY``) on every answer.
+
+    Django has no setting for it. The portal uses no camera, microphone, location, payment
+    or device API, so an injected script or a framed page gets none of them either; passkeys
+    (``publickey-credentials-*``) stay allowed to this origin only.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.header = ", ".join(
+            f"{feature}=({' '.join(allow)})"
+            for feature, allow in settings.LIAISON_PERMISSIONS_POLICY.items()
+        )
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.headers.setdefault("Permissions-Policy", self.header)
         return response
 
 

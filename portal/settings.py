@@ -76,6 +76,7 @@ MIDDLEWARE = [
     "portal.health.ProbeMiddleware",  # probes and scraper: before host checks and redirects
     "portal.net.ForwardedProtoFromProxiesMiddleware",  # before anything asks is_secure()
     "django.middleware.security.SecurityMiddleware",
+    "portal.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "portal.middleware.RequestIdMiddleware",
     "portal.sessions.RenewingSessionMiddleware",  # renews the idle limit once a minute
@@ -188,6 +189,9 @@ LIAISON_SESSION_ABSOLUTE_SECONDS = env.int("LIAISON_SESSION_ABSOLUTE_SECONDS", d
 # Adding a second factor or new backup codes asks for the password if older than this.
 LIAISON_REAUTH_SECONDS = env.int("LIAISON_REAUTH_SECONDS", default=600)
 SESSION_COOKIE_HTTPONLY = True
+# No script of ours reads the CSRF cookie (forms and the passkey script take the token from
+# the page), so no script injected into a page may read it either.
+CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 
@@ -209,6 +213,24 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Browser features no page of the portal uses are off for it and anything it frames
+# (portal.middleware.PermissionsPolicyMiddleware); passkeys stay with this origin.
+LIAISON_PERMISSIONS_POLICY = {
+    "accelerometer": [],
+    "camera": [],
+    "display-capture": [],
+    "geolocation": [],
+    "gyroscope": [],
+    "magnetometer": [],
+    "microphone": [],
+    "payment": [],
+    "usb": [],
+    "serial": [],
+    "hid": [],
+    "bluetooth": [],
+    "publickey-credentials-create": ["self"],
+    "publickey-credentials-get": ["self"],
+}
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
@@ -228,6 +250,14 @@ LIAISON_TRUSTED_PROXIES = env.list("LIAISON_TRUSTED_PROXIES", default=[])
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    # The __Host- prefix: browsers accept these cookies only when Secure, for Path=/ and with
+    # no Domain, so a sibling host (or a man in the middle over plain http) cannot plant a
+    # session or CSRF cookie that this host would read (ASVS 5.0 V3.3.1). Everything that
+    # reads them goes through these settings (Django, the test client); nothing in our
+    # JavaScript reads a cookie (the CSRF token comes from the page).
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
+    LANGUAGE_COOKIE_NAME = "__Host-django_language"
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
@@ -428,7 +458,7 @@ REST_FRAMEWORK = {
     },
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "portal.api.parsers.JSONParser",
         "rest_framework.parsers.MultiPartParser",
     ],
     "EXCEPTION_HANDLER": "portal.api.exceptions.problem_exception_handler",

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from cases.api.collection import RequestsApi, TargetListField, submit_intake_input
 from cases.doubts import intake_doubts
 from portal.api.auth import TokenRequest
+from portal.api.parsers import JSONParser
 from portal.api.views import ApiView
 from portal.audit.access import audit_exempt
 

@@ -6,7 +6,6 @@ Submission goes through ``case_submit``, which makes a retried request with the 
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -32,6 +31,7 @@ from cases.services import SubmissionKeyReused, case_submit, intake_input
 from cases.services.intake import IntakeInput
 from portal.api.auth import TokenRequest
 from portal.api.pagination import StandardPagination
+from portal.api.parsers import json_loads
 from portal.api.views import ApiView
 from portal.audit.access import audited
 from portal.audit.models import Action
@@ -85,7 +85,7 @@ class TargetListField(serializers.ListField):
         for raw in data if isinstance(data, list) else [data]:
             if isinstance(raw, str):
                 try:
-                    parsed = json.loads(raw)
+                    parsed = json_loads(raw)
                 except ValueError:
                     raise serializers.ValidationError(
                         _('Give the targets as JSON: [{"type": "email", "value": "..."}].'),
@@ -107,7 +107,7 @@ class ChoiceListField(serializers.ListField):
         for raw in data if isinstance(data, list) else [data]:
             if isinstance(raw, str) and raw.lstrip().startswith("["):
                 try:
-                    parsed = json.loads(raw)
+                    parsed = json_loads(raw)
                 except ValueError:
                     raise serializers.ValidationError(
                         _('Give the list as JSON, e.g. ["subscriber", "login_ip"].'),

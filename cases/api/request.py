@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -34,6 +34,7 @@ from cases.officer.selectors import PreservationView, preservation_of_request, r
 from cases.selectors import case_get_for_user
 from cases.services import preservation_extend
 from cases.workflow import case_transition, transition_get
+from portal.api.parsers import JSONParser
 from portal.api.views import ApiView
 from portal.audit.access import audited
 from portal.audit.models import Action

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import FileResponse
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -24,6 +24,7 @@ from cases.conversation.selectors import thread_attachment, thread_of
 from cases.conversation.services import message_post
 from cases.selectors import case_get_for_user
 from cases.views.files import file_response
+from portal.api.parsers import JSONParser
 from portal.api.views import ApiView
 from portal.audit.access import audited
 from portal.audit.models import Action

@@ -33,7 +33,7 @@ from django.utils.translation import gettext_lazy
 
 from portal.accounts.gates import capability_require
 from portal.accounts.models import Agency, Officer, User, _new_security_stamp
-from portal.accounts.roles import Capability, Role
+from portal.accounts.roles import Capability, Role, has_role
 from portal.audit.services import Outcome, access_event_record
 
 logger = logging.getLogger(__name__)
@@ -62,6 +62,11 @@ def officer_access_refusal(user: User) -> str | None:
     # the officer's API tokens (another credential, with its own rate limit) working.
     officer = getattr(user, "officer", None) if hasattr(user, "officer") else None
     if officer is None:
+        return "not_officer"
+    # The officer row outlives the role: an account moved to staff work (officer role taken
+    # away in the admin) keeps its row, and must not keep acting as an officer through a
+    # token the officer pages would no longer let it manage (issue 18, found by fuzzing).
+    if not has_role(user, Role.OFFICER):
         return "not_officer"
     if officer.status != Officer.Status.VERIFIED:
         return f"officer_{officer.status}"

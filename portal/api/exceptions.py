@@ -16,6 +16,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, status
@@ -91,6 +93,7 @@ def problem(
 
 def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler (which sets ``WWW-Authenticate`` and ``Retry-After``), re-shaped."""
+    exc = _as_api_exception(exc)
     response = exception_handler(exc, context)
     request = context.get("request")
     instance = request.path if request is not None else ""
@@ -131,6 +134,26 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     )
     response.content_type = PROBLEM_CONTENT_TYPE
     return response
+
+
+class RequestTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "request_too_large"
+
+
+def _as_api_exception(exc: Exception) -> Exception:
+    """Django's refusals of an oversized body (raised while DRF parses it) as the clean 4xx
+    they are, not an unexpected 500: more than ``DATA_UPLOAD_MAX_MEMORY_SIZE`` of non-file
+    data is 413, more than ``DATA_UPLOAD_MAX_NUMBER_FIELDS`` fields or
+    ``DATA_UPLOAD_MAX_NUMBER_FILES`` files is 400 (issue 18, hostile-input catalogue)."""
+    if isinstance(exc, RequestDataTooBig):
+        return RequestTooLarge(
+            _("The request body is larger than the %(mb).1f MB this endpoint takes.")
+            % {"mb": settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 2**20}
+        )
+    if isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
+        return exceptions.ParseError(_("The request has too many fields or files."))
+    return exc
 
 
 def _default_code(status_code: int) -> str:

@@ -255,7 +255,8 @@ class VerifyOutput(serializers.Serializer):
     problems = serializers.ListField(
         child=serializers.CharField(),
         help_text="Why ok is false, as codes: not_pdf_or_zip, not_a_readable_pdf, "
-        "not_a_readable_zip, no_disclosure_pdf, not_signed, changed_after_signing, "
+        "not_a_readable_zip, no_disclosure_pdf, pdf_too_large (the ZIP's PDF inflates past "
+        "the upload limit), not_signed, changed_after_signing, "
         "content_added_after_signing, signer_not_trusted, no_signed_manifest, "
         "files_do_not_match_manifest; empty when ok.",
     )

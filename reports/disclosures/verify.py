@@ -17,6 +17,8 @@ import zipfile
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from django.conf import settings
+
 from reports.disclosures import document, signing
 from reports.disclosures.models import Disclosure
 from reports.disclosures.selectors import disclosures_visible_to
@@ -149,6 +151,11 @@ def _zip_verdict(data: bytes, user: Any) -> Verdict:
     pdfs = [n for n in names if "/" not in n and n.lower().endswith(".pdf")]
     if len(pdfs) != 1:
         return Verdict("zip", False, False, False, False, False, problems=["no_disclosure_pdf"])
+    # A zip bomb: a few kilobytes that inflate to gigabytes. The PDF is read into memory, so
+    # its declared size is checked first (zipfile never inflates a member past the size its
+    # directory declares); the other members are only streamed through a hash.
+    if archive.getinfo(pdfs[0]).file_size > int(settings.LIAISON_DISCLOSURE_FILE_MAX_BYTES):
+        return Verdict("zip", False, False, False, False, False, problems=["pdf_too_large"])
     verdict, report = _pdf_verdict(archive.read(pdfs[0]), "zip", user)
     raw = report.embedded.get(document.MANIFEST_JSON)
     check = FileCheck()

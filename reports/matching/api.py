@@ -18,11 +18,12 @@ from drf_spectacular.utils import (
     extend_schema,
 )
 from rest_framework import serializers, status
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from portal.api.parsers import JSONParser
 from portal.audit.access import audited
 from reports.matching import metrics
 from reports.matching.credentials import (

@@ -9,6 +9,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db import connection
@@ -155,6 +156,17 @@ def test_a_token_whose_user_is_no_officer_is_refused(responder):
     assert refusal(bearer(plaintext).get(ME)) == "not_officer"
     event = AccessEvent.objects.get(action="token_used")
     assert event.outcome == "denied" and event.actor == responder
+
+
+def test_a_token_stops_when_its_officer_is_moved_to_staff_work(officer_a):
+    """Issue 18 (found by the persona fuzzer): the officer row stays when an administrator
+    takes the officer role away; the token must stop with the role, as the officer pages
+    do, or the account keeps acting as an officer of its agency through the API."""
+    plaintext = issue(officer_a).plaintext
+    user = officer_a.user
+    user.groups.set([Group.objects.get(name=Role.RESPONDER)])
+
+    assert refusal(bearer(plaintext).get(ME)) == "not_officer"
 
 
 def test_last_used_is_written_at_most_once_a_minute(officer_a):
