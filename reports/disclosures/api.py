@@ -27,9 +27,13 @@ from portal.api.views import ApiView
 from portal.audit.access import audited
 from portal.audit.models import Action
 from portal.audit.services import access_event_record, access_list_record
-from reports.disclosures import policy
 from reports.disclosures.files import read_upload
-from reports.disclosures.links import download_allowed, download_expired, download_token
+from reports.disclosures.links import (
+    download_allowed,
+    download_expired,
+    download_expires,
+    download_token,
+)
 from reports.disclosures.models import Disclosure, DisclosureKind, PackageStatus
 from reports.disclosures.selectors import disclosure_get, released_of
 from reports.disclosures.verify import disclosure_verify
@@ -119,9 +123,7 @@ def _production_data(request: Request, disclosure: Disclosure, agency_id: int) -
             "pages": package.pdf_pages,
         },
         "download_url": url,
-        "download_expires_at": policy.download_expires_at(disclosure.released_at)
-        if disclosure.released_at
-        else None,
+        "download_expires_at": download_expires(disclosure) if disclosure.released_at else None,
     }
 
 

@@ -245,3 +245,32 @@ class DisclosurePackage(models.Model):
 
     def __str__(self) -> str:
         return f"package of disclosure {self.disclosure_id}"
+
+
+class DownloadRenewal(models.Model):
+    """Staff renewed the officers' download link of a released disclosure after it expired.
+
+    The disclosure itself is immutable, so the new expiry is a row of its own, never
+    changed (trigger ``disclosures_renewal_append_only``). It names the agency it was
+    granted to: it only counts while the case still belongs to that agency
+    (``links.download_expires``), so a renewal cannot open a production to another one.
+    """
+
+    disclosure = models.ForeignKey(Disclosure, on_delete=models.PROTECT, related_name="renewals")
+    agency = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT, related_name="+")
+    expires_at = models.DateTimeField()
+    renewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    renewed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        triggers = [
+            pgtrigger.Protect(
+                name="disclosures_renewal_append_only",
+                operation=pgtrigger.Update | pgtrigger.Delete,
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"renewal of disclosure {self.disclosure_id} until {self.expires_at:%Y-%m-%d}"
