@@ -43,6 +43,10 @@ class CertificateOutput(serializers.Serializer):
     signer = serializers.CharField(help_text="Common name of the signing certificate.")
     signed_at = UtcDateTimeField(help_text="Signing time (the TSA's when timestamped).")
     timestamped = serializers.BooleanField(help_text="PAdES B-T: an RFC 3161 timestamp.")
+    level = serializers.CharField(
+        help_text="PAdES level: B-B, B-T (timestamp) or B-LT (validation data embedded: "
+        "validates without fetching anything)."
+    )
     pdf_sha256 = serializers.CharField(help_text="SHA-256 of the signed PDF.")
     zip_sha256 = serializers.CharField(help_text="SHA-256 of the delivery ZIP.")
     zip_size = serializers.IntegerField(help_text="Bytes.")
@@ -76,6 +80,7 @@ PRODUCTION_EXAMPLE = {
         "signer": "Jordan Example, Custodian of Records",
         "signed_at": "2026-03-04T09:30:12Z",
         "timestamped": True,
+        "level": "B-LT",
         "pdf_sha256": "3f5a" + "0" * 60,
         "zip_sha256": "9c1e" + "0" * 60,
         "zip_size": 20480,
@@ -117,6 +122,7 @@ def _production_data(request: Request, disclosure: Disclosure, agency_id: int) -
             "signer": package.signer,
             "signed_at": package.signed_at,
             "timestamped": package.timestamped,
+            "level": package.level,
             "pdf_sha256": package.pdf_sha256,
             "zip_sha256": package.zip_sha256,
             "zip_size": package.zip_size,

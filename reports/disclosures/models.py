@@ -223,6 +223,8 @@ class DisclosurePackage(models.Model):
     signer = models.CharField(max_length=300, blank=True)
     signed_at = models.DateTimeField(null=True, blank=True)
     timestamped = models.BooleanField(default=False)
+    # PAdES level the signed PDF validates at ("B-B", "B-T", "B-LT"; "" before signing)
+    level = models.CharField(max_length=8, blank=True)
     zip_file = models.FileField(max_length=300, blank=True)
     zip_sha256 = models.CharField(max_length=64, blank=True)
     zip_size = models.PositiveBigIntegerField(null=True, blank=True)

@@ -193,6 +193,7 @@ def package_build(
                 signer=first.signer if first else "",
                 signed_at=(first.timestamp or first.signed_at) if first else None,
                 timestamped=bool(first and first.timestamp),
+                level=first.level if first else "",
             )
         if not package.zip_sha256:
             step(70, "zip")

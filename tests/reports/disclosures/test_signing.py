@@ -248,6 +248,7 @@ def test_b_lt_validates_from_the_embedded_data_alone(
     assert report.ok
     (sig,) = report.signatures
     assert sig.long_term and sig.level == "B-LT"
+    assert package.level == "B-LT"
     assert sig.whole_file  # the DSS is inside the signed revision, not appended
     facts = pdfsig(data, tmp_path, nss_trusting(demo_pki / "ca.crt", tmp_path))
     assert facts["Signature Validation"] == "Signature is Valid."
