@@ -13,7 +13,7 @@ together add under 5 % (ratio signed/unsigned under 1.05), where
 
 Usage::
 
-    .venv/bin/python bench/disclosure.py                  # 5,000 files, 3 runs, B-B and B-T
+    .venv/bin/python bench/disclosure.py                  # 5,000 files, 3 runs, B-B, B-T and B-LT
     .venv/bin/python bench/disclosure.py --files 500 --runs 1
 """
 
@@ -138,14 +138,14 @@ def _production(case, people, files: int) -> int:  # type: ignore[no-untyped-def
     return disclosure.pk
 
 
-def _measure(disclosure_id: int, tsa_url: str) -> dict[str, float]:
+def _measure(disclosure_id: int, tsa_url: str, level: str) -> dict[str, float]:
     from django.core.files.storage import default_storage
 
     from reports.disclosures.package import package_build
     from reports.disclosures.signing import pdf_validate
 
     started = time.perf_counter()
-    package, times = package_build(disclosure_id=disclosure_id, tsa_url=tsa_url)
+    package, times = package_build(disclosure_id=disclosure_id, tsa_url=tsa_url, level=level)
     total = time.perf_counter() - started
     with default_storage.open(package.pdf_file.name, "rb") as handle:
         pdf = handle.read()
@@ -154,6 +154,8 @@ def _measure(disclosure_id: int, tsa_url: str) -> dict[str, float]:
     validate = time.perf_counter() - started
     if not report.ok:
         raise SystemExit("the signed PDF did not validate")
+    if report.signatures[0].level != level:
+        raise SystemExit(f"asked for {level}, the PDF validates as {report.signatures[0].level}")
     return {
         "total": total,
         "render": times.render,
@@ -187,12 +189,12 @@ def main() -> None:
         )
         print(header)
         number = 0
-        for level, url in (("B-B", ""), ("B-T", tsa_url)):
+        for level, url in (("B-B", ""), ("B-T", tsa_url), ("B-LT", tsa_url)):
             results = []
             for _run in range(args.runs):
                 number += 1
                 seeded = _production(_case(team, number), people, args.files)
-                results.append(_measure(seeded, url))
+                results.append(_measure(seeded, url, level))
             med = {k: statistics.median(r[k] for r in results) for k in results[0]}
             print(
                 f"{level:5} {med['total']:8.2f} {med['render']:7.2f} {med['sign']:6.3f} "

@@ -629,6 +629,16 @@ LIAISON_DISCLOSURE_TRUST_ROOTS = env.list(
 )
 # An RFC 3161 timestamp authority: set for PAdES B-T (``manage.py disclosure_tsa`` serves one).
 LIAISON_DISCLOSURE_TSA_URL = env.str("LIAISON_DISCLOSURE_TSA_URL", default="")
+# PAdES level of the signature: "B-B", "B-T" (needs the TSA) or "B-LT" (B-T plus the chain
+# and revocation data embedded in the signed revision's DSS, so it validates without
+# fetching). Unset: B-LT with a TSA, B-B without. B-LT without its CRLs fails at signing.
+LIAISON_DISCLOSURE_PADES_LEVEL = env.str(
+    "LIAISON_DISCLOSURE_PADES_LEVEL", default="B-LT" if LIAISON_DISCLOSURE_TSA_URL else "B-B"
+)
+# DER or PEM CRLs covering the signer's and the TSA's certificates, embedded for B-LT.
+LIAISON_DISCLOSURE_CRLS = env.list(
+    "LIAISON_DISCLOSURE_CRLS", default=[str(LIAISON_DISCLOSURE_PKI_DIR / "ca.crl")]
+)
 # How long an officer's download link works after release (days).
 LIAISON_DISCLOSURE_DOWNLOAD_DAYS = env.int("LIAISON_DISCLOSURE_DOWNLOAD_DAYS", default=30)
 # Manifests longer than this go into the ZIP as CSV; the PDF prints the CSV's SHA-256.

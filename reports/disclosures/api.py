@@ -27,9 +27,13 @@ from portal.api.views import ApiView
 from portal.audit.access import audited
 from portal.audit.models import Action
 from portal.audit.services import access_event_record, access_list_record
-from reports.disclosures import policy
 from reports.disclosures.files import read_upload
-from reports.disclosures.links import download_allowed, download_expired, download_token
+from reports.disclosures.links import (
+    download_allowed,
+    download_expired,
+    download_expires,
+    download_token,
+)
 from reports.disclosures.models import Disclosure, DisclosureKind, PackageStatus
 from reports.disclosures.selectors import disclosure_get, released_of
 from reports.disclosures.verify import disclosure_verify
@@ -39,6 +43,10 @@ class CertificateOutput(serializers.Serializer):
     signer = serializers.CharField(help_text="Common name of the signing certificate.")
     signed_at = UtcDateTimeField(help_text="Signing time (the TSA's when timestamped).")
     timestamped = serializers.BooleanField(help_text="PAdES B-T: an RFC 3161 timestamp.")
+    level = serializers.CharField(
+        help_text="PAdES level: B-B, B-T (timestamp) or B-LT (validation data embedded: "
+        "validates without fetching anything)."
+    )
     pdf_sha256 = serializers.CharField(help_text="SHA-256 of the signed PDF.")
     zip_sha256 = serializers.CharField(help_text="SHA-256 of the delivery ZIP.")
     zip_size = serializers.IntegerField(help_text="Bytes.")
@@ -72,6 +80,7 @@ PRODUCTION_EXAMPLE = {
         "signer": "Jordan Example, Custodian of Records",
         "signed_at": "2026-03-04T09:30:12Z",
         "timestamped": True,
+        "level": "B-LT",
         "pdf_sha256": "3f5a" + "0" * 60,
         "zip_sha256": "9c1e" + "0" * 60,
         "zip_size": 20480,
@@ -113,15 +122,14 @@ def _production_data(request: Request, disclosure: Disclosure, agency_id: int) -
             "signer": package.signer,
             "signed_at": package.signed_at,
             "timestamped": package.timestamped,
+            "level": package.level,
             "pdf_sha256": package.pdf_sha256,
             "zip_sha256": package.zip_sha256,
             "zip_size": package.zip_size,
             "pages": package.pdf_pages,
         },
         "download_url": url,
-        "download_expires_at": policy.download_expires_at(disclosure.released_at)
-        if disclosure.released_at
-        else None,
+        "download_expires_at": download_expires(disclosure) if disclosure.released_at else None,
     }
 
 

@@ -223,6 +223,8 @@ class DisclosurePackage(models.Model):
     signer = models.CharField(max_length=300, blank=True)
     signed_at = models.DateTimeField(null=True, blank=True)
     timestamped = models.BooleanField(default=False)
+    # PAdES level the signed PDF validates at ("B-B", "B-T", "B-LT"; "" before signing)
+    level = models.CharField(max_length=8, blank=True)
     zip_file = models.FileField(max_length=300, blank=True)
     zip_sha256 = models.CharField(max_length=64, blank=True)
     zip_size = models.PositiveBigIntegerField(null=True, blank=True)
@@ -245,3 +247,32 @@ class DisclosurePackage(models.Model):
 
     def __str__(self) -> str:
         return f"package of disclosure {self.disclosure_id}"
+
+
+class DownloadRenewal(models.Model):
+    """Staff renewed the officers' download link of a released disclosure after it expired.
+
+    The disclosure itself is immutable, so the new expiry is a row of its own, never
+    changed (trigger ``disclosures_renewal_append_only``). It names the agency it was
+    granted to: it only counts while the case still belongs to that agency
+    (``links.download_expires``), so a renewal cannot open a production to another one.
+    """
+
+    disclosure = models.ForeignKey(Disclosure, on_delete=models.PROTECT, related_name="renewals")
+    agency = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT, related_name="+")
+    expires_at = models.DateTimeField()
+    renewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    renewed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        triggers = [
+            pgtrigger.Protect(
+                name="disclosures_renewal_append_only",
+                operation=pgtrigger.Update | pgtrigger.Delete,
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"renewal of disclosure {self.disclosure_id} until {self.expires_at:%Y-%m-%d}"

@@ -83,7 +83,11 @@ def _update(package: DisclosurePackage, **changes: object) -> None:
 
 
 def render_signed_pdf(
-    disclosure: Disclosure, *, csv_sha256: str, tsa_url: str | None = None
+    disclosure: Disclosure,
+    *,
+    csv_sha256: str,
+    tsa_url: str | None = None,
+    level: str | None = None,
 ) -> tuple[document.RenderedPdf, bytes, float, float]:
     """Render and sign; returns the unsigned render, the signed bytes and both durations."""
     import time
@@ -106,6 +110,7 @@ def render_signed_pdf(
         reason=_("Business records certificate of %(org)s") % {"org": org},
         location=context["custodian"]["place"],
         tsa_url=tsa_url,
+        level=level,
     )
     return rendered, signed, rendered_at - started, time.perf_counter() - rendered_at
 
@@ -140,7 +145,11 @@ def zip_write(disclosure: Disclosure, package: DisclosurePackage, target: str) -
 
 
 def package_build(
-    *, disclosure_id: int, progress: Progress | None = None, tsa_url: str | None = None
+    *,
+    disclosure_id: int,
+    progress: Progress | None = None,
+    tsa_url: str | None = None,
+    level: str | None = None,
 ) -> tuple[DisclosurePackage, BuildTimes]:
     """Build (or finish building) the package of a released disclosure. Idempotent."""
     import time
@@ -169,7 +178,7 @@ def package_build(
         if not package.pdf_sha256:
             step(10, "render")
             rendered, signed, render_s, sign_s = render_signed_pdf(
-                disclosure, csv_sha256=package.csv_sha256, tsa_url=tsa_url
+                disclosure, csv_sha256=package.csv_sha256, tsa_url=tsa_url, level=level
             )
             times = BuildTimes(render=render_s, sign=sign_s)
             name, sha = _store_bytes(signed, ".pdf", "application/pdf")
@@ -184,6 +193,7 @@ def package_build(
                 signer=first.signer if first else "",
                 signed_at=(first.timestamp or first.signed_at) if first else None,
                 timestamped=bool(first and first.timestamp),
+                level=first.level if first else "",
             )
         if not package.zip_sha256:
             step(70, "zip")

@@ -16,7 +16,7 @@ from cases.policy import CaseAction, officer_agency_id
 from cases.selectors import cases_visible_to
 from reports.disclosures import policy
 from reports.disclosures.forms import DisclosureForm, ProducedFileForm, ReturnForm
-from reports.disclosures.links import download_expired, download_token
+from reports.disclosures.links import download_expired, download_expires, download_token
 from reports.disclosures.models import Disclosure, DisclosureKind, DisclosureState
 from reports.disclosures.selectors import disclosures_of, released_of
 from reports.disclosures.services import preparers_of
@@ -40,6 +40,7 @@ class Row:
     expires_at: datetime | None = None
     token: str = ""
     expired: bool = False
+    can_renew: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -76,7 +77,9 @@ def _staff_context(request: HttpRequest, case: Case) -> dict[str, Any] | None:
             row.can_release = not row.release_refusal
             row.return_form = bound.get(("return", d.pk)) or ReturnForm(auto_id=f"ret{d.pk}_%s")
         if d.released_at:
-            row.expires_at = policy.download_expires_at(d.released_at)
+            row.expires_at = download_expires(d)
+            row.expired = download_expired(d)
+            row.can_renew = can_work and row.expired and bool(case.agency_id)
         rows.append(row)
     can_create = can_work and (
         case.status in policy.PRODUCING_STATUSES or case.status in policy.REJECTION_STATUSES
@@ -87,6 +90,7 @@ def _staff_context(request: HttpRequest, case: Case) -> dict[str, Any] | None:
         if can_create
         else None,
         "disclosure_create_open": "create" in bound,
+        "download_days": policy.download_days(),
         "rendering": any(r.package and r.package.status in ("queued", "rendering") for r in rows),
     }
 
@@ -107,7 +111,7 @@ def _officer_context(request: HttpRequest, case: Case) -> dict[str, Any] | None:
             package=package,
             files=files,
             record_total=sum(f.record_count for f in files),
-            expires_at=policy.download_expires_at(d.released_at) if d.released_at else None,
+            expires_at=download_expires(d),
             expired=download_expired(d, now),
         )
         if package is not None and package.status == "done" and not row.expired:

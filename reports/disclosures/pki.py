@@ -18,9 +18,13 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-FILES = ("ca.crt", "ca.key", "signer.crt", "signer.key", "tsa.crt", "tsa.key")
+FILES = ("ca.crt", "ca.key", "signer.crt", "signer.key", "tsa.crt", "tsa.key", "ca.crl")
+# How long the demo CA's CRL is current (RFC 5280 nextUpdate); ``disclosure_demo_pki``
+# issues a fresh one when less than a week is left, so a long-running demo keeps signing B-LT.
+CRL_DAYS = 90
 
 
 @dataclass(frozen=True)
@@ -130,4 +134,39 @@ def demo_pki_create(directory: Path, *, organisation: str, signer_name: str) -> 
             key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()),
             secret=True,
         )
+    demo_crl_issue(directory)
     return DemoPki(directory)
+
+
+def demo_crl_issue(directory: Path, *, days: int = CRL_DAYS) -> Path:
+    """The demo CA's CRL (DER, RFC 5280 section 5): no certificate revoked, signed by the
+    CA. It is the revocation data that PAdES B-LT embeds for the signer's and the TSA's
+    certificates, both issued by this CA, so a validator needs to fetch nothing."""
+    ca = x509.load_pem_x509_certificate((directory / "ca.crt").read_bytes())
+    ca_key = load_pem_private_key((directory / "ca.key").read_bytes(), password=None)
+    assert isinstance(ca_key, rsa.RSAPrivateKey)
+    now = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+    crl = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(ca.subject)
+        .last_update(now)
+        .next_update(now + dt.timedelta(days=days))
+        .add_extension(x509.CRLNumber(int(now.timestamp())), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    path = directory / "ca.crl"
+    _write(path, crl.public_bytes(serialization.Encoding.DER))
+    return path
+
+
+def demo_crl_expiring(directory: Path, *, within: dt.timedelta = dt.timedelta(days=7)) -> bool:
+    """True when the demo CRL is missing or goes stale within ``within``."""
+    path = directory / "ca.crl"
+    if not path.exists():
+        return True
+    crl = x509.load_der_x509_crl(path.read_bytes())
+    next_update = crl.next_update_utc
+    return next_update is None or next_update - dt.datetime.now(dt.UTC) < within

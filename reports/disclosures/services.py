@@ -11,7 +11,7 @@ added to drafts, a released row names two different people.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -36,6 +36,7 @@ from reports.disclosures.models import (
     DisclosureKind,
     DisclosurePackage,
     DisclosureState,
+    DownloadRenewal,
     NotProducedReason,
     ProducedFile,
 )
@@ -361,3 +362,67 @@ def disclosure_release(
         transaction.on_commit(lambda: render_enqueue(locked.pk))
     locked.refresh_from_db()
     return locked
+
+
+@denials_logged
+def disclosure_download_renew(
+    *, disclosure: Disclosure, actor: User, request: HttpRequest | None = None
+) -> DownloadRenewal:
+    """Staff give the officers of the case's agency a new download window (the setting's
+    days from now) after the link expired, instead of the officer asking in the
+    conversation. The release stays untouched; the renewal is a row of its own, bound
+    to the agency and audited. The officer is told the link works again."""
+    from reports.disclosures.links import download_expired
+
+    with transaction.atomic():
+        case = case_check(actor, disclosure.case_id, CaseAction.WORK, request=request, lock=True)
+        locked = Disclosure.objects.select_related("case").get(pk=disclosure.pk)
+        if locked.state != DisclosureState.RELEASED:
+            raise ValidationError(_("Only a released disclosure has a download link."))
+        if case.agency_id is None:
+            raise ValidationError(_("This request has no agency to send a link to."))
+        if not download_expired(locked):
+            raise ValidationError(_("The download link still works; renew it once it expired."))
+        renewal = DownloadRenewal(
+            disclosure=locked,
+            agency_id=case.agency_id,
+            expires_at=timezone.now() + timedelta(days=policy.download_days()),
+            renewed_by=actor,
+        )
+        renewal.full_clean()
+        renewal.save()
+        access_event_record(
+            action="disclosure_download_renew",
+            request=request,
+            actor=actor,
+            obj=locked,
+            case_reference=case.reference,
+            details={"agency": case.agency_id, "expires_at": renewal.expires_at.isoformat()},
+        )
+        _notify_renewed(locked, renewal)  # in the transaction, as on release (package.py)
+    return renewal
+
+
+def _notify_renewed(disclosure: Disclosure, renewal: DownloadRenewal) -> None:
+    from django.urls import reverse
+    from django.utils import translation
+
+    from portal.notifications.services import notification_send
+
+    officer = disclosure.case.submitting_officer
+    if officer is None or officer.agency_id != renewal.agency_id:
+        return
+    user = officer.user
+    with translation.override(getattr(user, "language", "") or None):
+        notification_send(
+            user=user,
+            subject=_("Download of %(ref)s available again") % {"ref": disclosure.reference},
+            body=_("The download link of %(ref)s works again until %(until)s (UTC).")
+            % {
+                "ref": disclosure.reference,
+                "until": renewal.expires_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M"),
+            },
+            dedupe_key=f"disclosure-renewed:{renewal.pk}",
+            url=reverse("officer:request", args=[disclosure.case.reference]),
+            kind="disclosure_released",
+        )

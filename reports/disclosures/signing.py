@@ -3,11 +3,14 @@
 - ``signer_load()``: the organisation's key and certificate from settings, a PKCS#12 file
   or PEM key + certificate + chain; loaded once per process.
 - ``pdf_sign(...)``: PAdES B-B (``/ETSI.CAdES.detached``, SHA-256), B-T when a timestamp
-  authority URL is configured (RFC 3161 signature timestamp), with a visible signature
-  box on the page and at the place the renderer reserved for it.
+  authority URL is configured (RFC 3161 signature timestamp), B-LT when that level is
+  configured (the chain and CRLs of the signer and the TSA in a DSS written in the signed
+  revision itself, so the one signature still covers the whole file), with a visible
+  signature box on the page and at the place the renderer reserved for it.
 - ``pdf_validate(data)``: every signature of a PDF checked against the configured trust
   roots: intact (hash matches), valid (signature maths), trusted (chains to a root, key
-  usage), coverage (the whole file, no later revision), and the timestamp.
+  usage), coverage (the whole file, no later revision), the timestamp, and long-term
+  (B-LT: trusted and not revoked from the embedded DSS alone, nothing fetched).
 """
 
 from __future__ import annotations
@@ -22,17 +25,21 @@ from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
-from asn1crypto import pem as asn1_pem  # type: ignore[import-untyped]
+from asn1crypto import crl as asn1_crl  # type: ignore[import-untyped]
+from asn1crypto import pem as asn1_pem
 from asn1crypto import x509 as asn1_x509
 from django.conf import settings
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers, timestamps
 from pyhanko.sign.general import SigningError
+from pyhanko.sign.signers.pdf_signer import DSSContentSettings, SigDSSPlacementPreference
 from pyhanko.stamp import StaticStampStyle
 from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError
 
 FIELD_NAME = "CustodianSignature"
+LEVELS = ("B-B", "B-T", "B-LT")
 T = TypeVar("T")
 
 
@@ -72,6 +79,43 @@ def _signer_cached(
     if signer is None:
         raise SigningNotConfigured("the key or certificate could not be read")
     return signer
+
+
+class ValidationDataMissing(SigningNotConfigured):
+    """B-LT was asked for but its validation data is not there (no TSA, no CRL, a CRL
+    that does not cover a certificate or is stale). Signing stops: a weaker signature
+    than configured would be a silent downgrade of what the court receives."""
+
+
+def _crls() -> list[asn1_crl.CertificateList]:
+    crls = []
+    for path in settings.LIAISON_DISCLOSURE_CRLS:
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            raise ValidationDataMissing(f"CRL {path}: {exc.strerror}") from exc
+        if asn1_pem.detect(data):
+            crls += [
+                asn1_crl.CertificateList.load(der) for _t, _h, der in asn1_pem.unarmor(data, True)
+            ]
+        else:
+            crls.append(asn1_crl.CertificateList.load(data))
+    if not crls:
+        raise ValidationDataMissing("no CRL configured (LIAISON_DISCLOSURE_CRLS)")
+    return crls
+
+
+def signature_level(level: str | None, tsa_url: str) -> str:
+    """The level to sign at: the configured one; a TSA URL makes B-B a B-T (as before
+    levels were a setting); B-T and B-LT without a TSA are a configuration error."""
+    level = level or settings.LIAISON_DISCLOSURE_PADES_LEVEL
+    if level not in LEVELS:
+        raise SigningNotConfigured(f"unknown PAdES level {level!r}: one of {', '.join(LEVELS)}")
+    if level == "B-B" and tsa_url:
+        return "B-T"
+    if level != "B-B" and not tsa_url:
+        raise ValidationDataMissing(f"PAdES {level} needs a timestamp authority URL")
+    return level
 
 
 def signer_load() -> signers.SimpleSigner:
@@ -128,9 +172,32 @@ def pdf_sign(
     reason: str,
     location: str,
     tsa_url: str | None = None,
+    level: str | None = None,
 ) -> bytes:
-    """Sign ``data`` (an unsigned PDF) as the organisation: PAdES B-B, B-T with a TSA."""
+    """Sign ``data`` (an unsigned PDF) as the organisation: PAdES B-B, B-T with a TSA,
+    B-LT with the validation data embedded (``ValidationDataMissing`` if it is not there)."""
     tsa_url = settings.LIAISON_DISCLOSURE_TSA_URL if tsa_url is None else tsa_url
+    level = signature_level(level, tsa_url)
+    long_term: dict[str, object] = {}
+    if level == "B-LT":
+        # Revocation checking is *required* while signing: pyHanko validates the signer's
+        # and the TSA's certificates before signing and fails if a CRL is missing, so the
+        # DSS it writes is known to be enough. Nothing is fetched: the CRLs are ours.
+        long_term = {
+            "embed_validation_info": True,
+            "validation_context": ValidationContext(
+                trust_roots=trust_roots(),
+                crls=_crls(),
+                allow_fetching=False,
+                revocation_mode="require",
+            ),
+            # In the signed revision (no VRI, which needs the signature's bytes): the one
+            # certification signature covers the whole file and DocMDP "no changes" holds.
+            "dss_settings": DSSContentSettings(
+                placement=SigDSSPlacementPreference.TOGETHER_WITH_SIGNATURE,
+                include_vri=False,
+            ),
+        }
     writer = IncrementalPdfFileWriter(io.BytesIO(data))
     spec = None
     if box is not None:
@@ -143,6 +210,7 @@ def pdf_sign(
         location=location,
         certify=True,  # a certification signature: no later change is allowed (DocMDP 1)
         docmdp_permissions=fields.MDPPerm.NO_CHANGES,
+        **long_term,  # type: ignore[arg-type]
     )
     timestamper = timestamps.HTTPTimeStamper(tsa_url, timeout=10) if tsa_url else None
     pdf_signer = signers.PdfSigner(
@@ -153,7 +221,12 @@ def pdf_sign(
         new_field_spec=spec,
     )
     out = io.BytesIO()
-    _outside_event_loop(lambda: pdf_signer.sign_pdf(writer, output=out))
+    try:
+        _outside_event_loop(lambda: pdf_signer.sign_pdf(writer, output=out))
+    except (SigningError, PathValidationError, PathBuildingError) as exc:
+        if level == "B-LT":
+            raise ValidationDataMissing(f"PAdES B-LT: {exc}") from exc
+        raise
     return out.getvalue()
 
 
@@ -173,6 +246,13 @@ class SignatureReport:
     timestamp: datetime | None
     timestamp_trusted: bool
     problems: list[str] = field(default_factory=list)
+    long_term: bool = False  # B-LT: validates from the embedded DSS alone
+
+    @property
+    def level(self) -> str:
+        if self.long_term:
+            return "B-LT"
+        return "B-T" if self.timestamp is not None else "B-B"
 
     @property
     def ok(self) -> bool:
@@ -205,6 +285,38 @@ def _embedded_files(reader: PdfFileReader) -> dict[str, bytes]:
         except KeyError:
             continue
     return found
+
+
+def _validates_offline(reader: PdfFileReader, sig: object, roots: list) -> bool:
+    """PAdES B-LT: the signer's and the TSA's certificates are trusted *and* shown not
+    revoked using only what the file's DSS holds (revocation required, fetching off), at
+    the time of the signature timestamp. What a court's validator sees in ten years."""
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation.dss import DocumentSecurityStore, NoDSSFoundError
+
+    try:
+        dss = DocumentSecurityStore.read_dss(reader)
+    except NoDSSFoundError:
+        return False
+
+    def context() -> ValidationContext:
+        return dss.as_validation_context(
+            {"trust_roots": roots, "allow_fetching": False, "revocation_mode": "require"}
+        )
+
+    try:
+        status = _outside_event_loop(
+            functools.partial(
+                validate_pdf_signature,
+                sig,  # type: ignore[arg-type]
+                signer_validation_context=context(),
+                ts_validation_context=context(),
+            )
+        )
+    except Exception:  # any failure here means "not long-term valid", never a crash
+        return False
+    ts = status.timestamp_validity
+    return bool(status.bottom_line and ts is not None and ts.valid and ts.intact and ts.trusted)
 
 
 def pdf_validate(data: bytes) -> PdfReport:
@@ -268,6 +380,7 @@ def pdf_validate(data: bytes) -> PdfReport:
                 signed_at=status.signer_reported_dt,
                 timestamp=ts.timestamp if ts is not None else None,
                 timestamp_trusted=bool(ts is not None and ts.intact and ts.valid and ts.trusted),
+                long_term=ts is not None and _validates_offline(reader, sig, roots),
             )
         )
     try:

@@ -14,6 +14,7 @@ urlpatterns = [
     path("cases/<str:reference>/disclosures/<int:pk>/release/", views.release, name="release"),
     path("cases/<str:reference>/disclosures/<int:pk>/return/", views.send_back, name="return"),
     path("cases/<str:reference>/disclosures/<int:pk>/render/", views.render_again, name="render"),
+    path("cases/<str:reference>/disclosures/<int:pk>/renew/", views.renew_link, name="renew"),
     path(
         "cases/<str:reference>/disclosures/<int:pk>/<str:what>/",
         views.staff_download,

@@ -171,6 +171,21 @@ def send_back(request: AuthenticatedHttpRequest, reference: str, pk: int) -> Htt
 
 
 @_action
+def renew_link(request: AuthenticatedHttpRequest, reference: str, pk: int) -> HttpResponse:
+    """A new download window for the agency's officers once the link expired."""
+    case = _work_case(request, reference)
+    disclosure = disclosure_get(case, pk)
+    return _attempt(
+        request,
+        case,
+        lambda: services.disclosure_download_renew(
+            disclosure=disclosure, actor=request.user, request=request
+        ),
+        success=_("Download link renewed; the officer was told."),
+    )
+
+
+@_action
 def render_again(request: AuthenticatedHttpRequest, reference: str, pk: int) -> HttpResponse:
     """Queue the render task again for a failed package (it resumes where it stopped)."""
     from reports.disclosures.tasks import render_enqueue

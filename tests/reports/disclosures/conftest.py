@@ -46,6 +46,8 @@ def signing_settings(settings, demo_pki, tmp_path):
     settings.LIAISON_DISCLOSURE_SIGNING_CHAIN = [str(demo_pki / "ca.crt")]
     settings.LIAISON_DISCLOSURE_TRUST_ROOTS = [str(demo_pki / "ca.crt")]
     settings.LIAISON_DISCLOSURE_TSA_URL = ""
+    settings.LIAISON_DISCLOSURE_PADES_LEVEL = "B-B"  # a tsa_url given to a build makes it B-T
+    settings.LIAISON_DISCLOSURE_CRLS = [str(demo_pki / "ca.crl")]
     settings.CELERY_TASK_ALWAYS_EAGER = False
     signing._signer_cached.cache_clear()
     yield

@@ -52,9 +52,17 @@ def released(case: Any, preparer: Any, approver: Any, **kwargs: Any) -> Disclosu
     return disclosure_release(disclosure=disclosure, actor=approver)
 
 
-def built(case: Any, preparer: Any, approver: Any, *, tsa_url: str | None = None, **kwargs: Any):
+def built(
+    case: Any,
+    preparer: Any,
+    approver: Any,
+    *,
+    tsa_url: str | None = None,
+    level: str | None = None,
+    **kwargs: Any,
+):
     disclosure = released(case, preparer, approver, **kwargs)
-    package, _times = package_build(disclosure_id=disclosure.pk, tsa_url=tsa_url)
+    package, _times = package_build(disclosure_id=disclosure.pk, tsa_url=tsa_url, level=level)
     return disclosure, package
 
 

@@ -179,3 +179,90 @@ def test_verify_page_for_staff(collecting_case, responder, legal):
     assert answer.status_code == 200
     assert disclosure.reference in answer.content.decode()
     assert AccessEvent.objects.filter(action="disclosure_verify", actor=responder).exists()
+
+
+def _released_days_ago(disclosure, days: int) -> None:
+    """Time passes: move the release back (released rows are immutable, so the test steps
+    around that one trigger the way an operator's restore would, and only here)."""
+    import pgtrigger
+    from django.utils import timezone
+
+    from reports.disclosures.models import Disclosure
+
+    with pgtrigger.ignore("disclosures.Disclosure:disclosures_released_immutable"):
+        Disclosure.objects.filter(pk=disclosure.pk).update(
+            released_at=timezone.now() - timezone.timedelta(days=days)
+        )
+
+
+def test_staff_renew_an_expired_link_for_the_agency(
+    collecting_case, responder, legal, officer_a, officer_b
+):
+    """GIVEN a production whose officer link expired, WHEN a responder presses "renew" on
+    the disclosure panel, THEN the agency's officer downloads again for a new 30 days, is
+    told so, the renewal is audited, and another agency still gets 404."""
+    from reports.disclosures.models import DownloadRenewal
+
+    disclosure, _package = built(collecting_case, responder, legal)
+    _released_days_ago(disclosure, 31)
+    officer = bearer(officer_a)
+    assert (
+        listing(officer, collecting_case.reference).json()["productions"][0]["download_url"] is None
+    )
+
+    staff = verified_client(responder)
+    html = staff.get(f"/cases/{collecting_case.reference}/").content.decode()
+    assert 'data-testid="renew-link"' in html
+    answer = staff.post(f"/cases/{collecting_case.reference}/disclosures/{disclosure.pk}/renew/")
+    assert answer.status_code == 302
+
+    renewal = DownloadRenewal.objects.get()
+    assert renewal.agency_id == officer_a.agency_id and renewal.renewed_by == responder
+    entry = listing(officer, collecting_case.reference).json()["productions"][0]
+    assert entry["download_url"] is not None
+    assert entry["download_expires_at"].startswith(f"{renewal.expires_at:%Y-%m-%d}")
+    assert officer.get(entry["download_url"]).status_code == 200
+    assert bearer(officer_b).get(entry["download_url"]).status_code == 404
+    event = AccessEvent.objects.get(action="disclosure_download_renew")
+    assert event.actor == responder and event.case_reference == collecting_case.reference
+    assert Notification.objects.filter(
+        user=officer_a.user, subject__contains="available again"
+    ).exists()
+    html = staff.get(f"/cases/{collecting_case.reference}/").content.decode()
+    assert 'data-testid="renew-link"' not in html  # works again: nothing to renew
+
+
+def test_a_working_link_is_not_renewed_and_officers_cannot_renew(
+    collecting_case, responder, legal, officer_a
+):
+    from django.core.exceptions import ValidationError
+
+    from reports.disclosures.models import DownloadRenewal
+    from reports.disclosures.services import disclosure_download_renew
+
+    disclosure, _package = built(collecting_case, responder, legal)
+    with pytest.raises(ValidationError, match="still works"):
+        disclosure_download_renew(disclosure=disclosure, actor=responder)
+    _released_days_ago(disclosure, 31)
+    url = f"/cases/{collecting_case.reference}/disclosures/{disclosure.pk}/renew/"
+    assert verified_client(officer_a.user).post(url).status_code == 404
+    assert not DownloadRenewal.objects.exists()
+
+
+def test_a_renewal_for_the_old_agency_opens_nothing_to_the_new_one(
+    collecting_case, responder, legal, officer_a, officer_b
+):
+    """The renewal is bound to the agency it was granted to."""
+    from cases.models import Case
+    from reports.disclosures.services import disclosure_download_renew
+
+    disclosure, _package = built(collecting_case, responder, legal)
+    _released_days_ago(disclosure, 31)
+    disclosure_download_renew(disclosure=disclosure, actor=responder)
+    from reports.disclosures.links import download_expired
+    from reports.disclosures.models import Disclosure
+
+    assert not download_expired(Disclosure.objects.get(pk=disclosure.pk))
+    Case.objects.filter(pk=collecting_case.pk).update(agency=officer_b.agency)
+    # the case is now agency B's: agency A's renewal does not count for it
+    assert download_expired(Disclosure.objects.get(pk=disclosure.pk))

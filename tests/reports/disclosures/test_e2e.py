@@ -63,3 +63,35 @@ def test_legal_releases_and_the_officer_downloads(
     with page.expect_download() as download:
         productions.get_by_test_id("production-download").click()
     assert download.value.suggested_filename == f"{disclosure.reference}.zip"
+
+
+def test_staff_renew_an_expired_officer_link(
+    page: Page,  # noqa: F811 (the fixture imported above)
+    live_server,
+    collecting_case,
+    responder,
+    legal,
+):
+    """The expired link shows on the panel with a keyboard-reachable "renew" button."""
+    from reports.disclosures.models import DownloadRenewal
+    from reports.disclosures.services import disclosure_release
+    from tests.reports.disclosures.test_access import _released_days_ago
+
+    disclosure = prepare(collecting_case, responder)
+    disclosure_submit(disclosure=disclosure, actor=responder)
+    disclosure_release(disclosure=disclosure, actor=legal)
+    worker = threading.Thread(target=package_build, kwargs={"disclosure_id": disclosure.pk})
+    worker.start()
+    worker.join()
+    _released_days_ago(disclosure, 31)
+    sign_in(page, live_server, responder)
+    page.goto(f"/cases/{collecting_case.reference}/#disclosures")
+    panel = page.get_by_test_id("disclosures")
+    expect(panel.get_by_test_id("link-expiry")).to_contain_text("Officer link expired")
+    screenshot(page, "disclosures-staff-link-expired")
+    panel.get_by_test_id("renew-link").focus()
+    page.keyboard.press("Enter")
+    expect(panel.get_by_test_id("link-expiry")).to_contain_text("Officer link works until")
+    expect(panel.get_by_test_id("renew-link")).to_have_count(0)
+    screenshot(page, "disclosures-staff-link-renewed")
+    assert DownloadRenewal.objects.filter(disclosure=disclosure).count() == 1

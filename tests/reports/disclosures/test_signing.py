@@ -228,3 +228,70 @@ def test_pages_rendered_for_review(collecting_case, responder, legal, tsa_url):
         assert png.stat().st_size > 10_000  # a page with content, not a blank
     for package in (production, no_records, rejection):
         assert signing.pdf_validate(content(package.pdf_file)).ok
+
+
+def test_b_lt_validates_from_the_embedded_data_alone(
+    collecting_case, responder, legal, tsa_url, demo_pki, tmp_path
+):
+    """GIVEN B-LT with the demo CA's CRL, WHEN a production is signed, THEN the file carries
+    the chain and the CRL in its signed revision: it validates long-term with fetching off,
+    still one signature over the whole file, and pdfsig agrees."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation.dss import DocumentSecurityStore
+
+    _disclosure, package = built(collecting_case, responder, legal, tsa_url=tsa_url, level="B-LT")
+    data = content(package.pdf_file)
+    dss = DocumentSecurityStore.read_dss(PdfFileReader(io.BytesIO(data)))
+    assert len(dss.crls) == 1
+    assert len(list(dss.load_certs())) >= 3  # signer, TSA, root
+    report = signing.pdf_validate(data)
+    assert report.ok
+    (sig,) = report.signatures
+    assert sig.long_term and sig.level == "B-LT"
+    assert package.level == "B-LT"
+    assert sig.whole_file  # the DSS is inside the signed revision, not appended
+    facts = pdfsig(data, tmp_path, nss_trusting(demo_pki / "ca.crt", tmp_path))
+    assert facts["Signature Validation"] == "Signature is Valid."
+    assert facts["coverage"] == "Total document signed"
+    assert facts["Certificate Validation"] == "Certificate is Trusted."
+
+
+def test_b_lt_without_its_dss_is_not_long_term(collecting_case, responder, legal, tsa_url):
+    """A B-T file (no DSS) is reported as B-T, never as long-term."""
+    _disclosure, package = built(collecting_case, responder, legal, tsa_url=tsa_url, level="B-T")
+    (sig,) = signing.pdf_validate(content(package.pdf_file)).signatures
+    assert sig.ok and not sig.long_term and sig.level == "B-T"
+
+
+def test_a_flipped_byte_in_a_b_lt_file_is_detected(collecting_case, responder, legal, tsa_url):
+    _disclosure, package = built(collecting_case, responder, legal, tsa_url=tsa_url, level="B-LT")
+    data = bytearray(content(package.pdf_file))
+    at = data.index(b"Production of records")
+    data[at] = ord("Q")
+    (sig,) = signing.pdf_validate(bytes(data)).signatures
+    assert not sig.intact and not sig.ok and not sig.long_term
+
+
+def test_b_lt_without_revocation_data_fails_at_signing(
+    collecting_case, responder, legal, tsa_url, settings, tmp_path
+):
+    """No CRL for the certificates: signing stops with a clear error, no B-T in disguise."""
+    settings.LIAISON_DISCLOSURE_CRLS = [str(tmp_path / "missing.crl")]
+    with pytest.raises(signing.ValidationDataMissing, match=r"missing\.crl"):
+        built(collecting_case, responder, legal, tsa_url=tsa_url, level="B-LT")
+
+
+def test_b_lt_with_a_crl_of_another_ca_fails_at_signing(
+    collecting_case, responder, legal, tsa_url, settings, tmp_path
+):
+    from reports.disclosures.pki import demo_pki_create
+
+    other = demo_pki_create(tmp_path / "other", organisation="Other CA", signer_name="Nobody")
+    settings.LIAISON_DISCLOSURE_CRLS = [str(other.path("ca.crl"))]
+    with pytest.raises(signing.ValidationDataMissing, match="B-LT"):
+        built(collecting_case, responder, legal, tsa_url=tsa_url, level="B-LT")
+
+
+def test_b_lt_without_a_timestamp_authority_fails_at_signing(collecting_case, responder, legal):
+    with pytest.raises(signing.ValidationDataMissing, match="timestamp authority"):
+        built(collecting_case, responder, legal, tsa_url="", level="B-LT")

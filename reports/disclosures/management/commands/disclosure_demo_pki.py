@@ -8,11 +8,11 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-from reports.disclosures.pki import DemoPki, demo_pki_create
+from reports.disclosures.pki import DemoPki, demo_crl_expiring, demo_crl_issue, demo_pki_create
 
 
 class Command(BaseCommand):
-    help = "Create the demo PKI (root CA, custodian signing certificate, TSA) if missing."
+    help = "Create the demo PKI (root CA, its CRL, custodian signing certificate, TSA) if missing."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--dir", default="", help="Folder (default: the configured one).")
@@ -20,7 +20,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         directory = Path(options["dir"] or settings.LIAISON_DISCLOSURE_PKI_DIR)
-        if DemoPki(directory).complete and not options["force"]:
+        pki = DemoPki(directory)
+        if pki.path("ca.key").exists() and not options["force"] and demo_crl_expiring(directory):
+            demo_crl_issue(directory)  # the CRL goes stale; the keys do not
+            self.stdout.write(f"Fresh demo CRL written to {pki.path('ca.crl')}.")
+        if pki.complete and not options["force"]:
             self.stdout.write(f"Demo PKI already in {directory}.")
             return
         custodian = settings.LIAISON_DISCLOSURE_CUSTODIAN
