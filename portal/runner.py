@@ -20,6 +20,10 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 HOST = os.environ.get("LIAISON_HOST", "127.0.0.1")
 PORT = os.environ.get("LIAISON_PORT", "8000")
 NCMEC_PORT = os.environ.get("LIAISON_NCMEC_TEST_PORT", "8102")
+TSA_PORT = os.environ.get("LIAISON_DISCLOSURE_TSA_PORT", "8103")
+# The demo's disclosures are timestamped by the project's own RFC 3161 authority (started
+# below), so they are PAdES B-LT like production ones; a configured TSA wins.
+DEMO_TSA_URL = f"http://127.0.0.1:{TSA_PORT}/"
 
 
 def _children() -> list[tuple[str, list[str]]]:
@@ -44,8 +48,22 @@ def banner(host: str, port: str) -> str:
     )
 
 
+def _wait_for_port(port: int, seconds: float = 15.0) -> None:
+    import socket
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise SystemExit(f"the demo timestamp authority did not start on port {port}")
+
+
 def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    demo_tsa = "LIAISON_DISCLOSURE_TSA_URL" not in os.environ
+    os.environ.setdefault("LIAISON_DISCLOSURE_TSA_URL", DEMO_TSA_URL)
     os.chdir(BASE_DIR)
     import django
 
@@ -54,9 +72,19 @@ def main() -> int:
 
     call_command("migrate", interactive=False, verbosity=0)
     call_command("disclosure_demo_pki")  # demo signing key and CA under var/, once
+    processes: list[tuple[str, subprocess.Popen]] = []
+    if demo_tsa:
+        tsa = [sys.executable, "manage.py", "disclosure_tsa", "--port", TSA_PORT]
+        authority = subprocess.Popen(tsa, cwd=BASE_DIR)  # noqa: S603
+        processes.append(("tsa", authority))
+        try:
+            _wait_for_port(int(TSA_PORT))
+        except SystemExit:
+            authority.kill()
+            raise
+        print(f"Timestamp authority on {DEMO_TSA_URL} (demo disclosures are PAdES B-LT)")
     call_command("load_demo")
 
-    processes: list[tuple[str, subprocess.Popen]] = []
     for name, command in _children():
         processes.append((name, subprocess.Popen(command, cwd=BASE_DIR)))  # noqa: S603
     print(banner(HOST, PORT), flush=True)
