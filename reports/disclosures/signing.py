@@ -13,22 +13,32 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import functools
 import io
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+import os
+import threading
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
+import aiohttp
 from asn1crypto import pem as asn1_pem  # type: ignore[import-untyped]
 from asn1crypto import x509 as asn1_x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from django.conf import settings
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers, timestamps
-from pyhanko.sign.general import SigningError
+from pyhanko.sign.general import (
+    NonexistentAttributeError,
+    SigningError,
+    find_unique_cms_attribute,
+    get_pyca_cryptography_hash,
+)
 from pyhanko.stamp import StaticStampStyle
 from pyhanko_certvalidator import ValidationContext
 
@@ -36,15 +46,90 @@ FIELD_NAME = "CustodianSignature"
 T = TypeVar("T")
 
 
-def _outside_event_loop(work: Callable[[], T]) -> T:
-    """pyHanko's synchronous API runs ``asyncio.run``, which fails in a thread whose event
-    loop is running (an async caller, a browser-test driver): run it in a thread then."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return work()
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(work).result()
+class _Loop:
+    """One event loop per process, in a daemon thread, for pyHanko's async API.
+
+    pyHanko's synchronous calls run ``asyncio.run`` each time: a new loop, and for B-T a
+    new HTTP session (with a CA bundle read for TLS) per timestamp request. One loop
+    lets the timestamp client keep its session and connection, and works the same when
+    the caller's own thread runs an event loop (an async caller, a browser-test driver).
+    Keyed by process id: a forked worker starts its own (the parent's thread is not there).
+    """
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self.loop = asyncio.new_event_loop()
+        threading.Thread(target=self.loop.run_forever, daemon=True, name="pyhanko").start()
+        self.session: aiohttp.ClientSession | None = None
+        atexit.register(self.close)
+
+    def close(self) -> None:
+        """Close the HTTP session at exit (aiohttp warns of an unclosed one otherwise)."""
+        if self.session is not None and self.pid == os.getpid():
+            session, self.session = self.session, None
+            self.run(session.close())
+
+    def run(self, work: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(work, self.loop).result()
+
+    def http_session(self) -> aiohttp.ClientSession:
+        """The loop's HTTP session (created on the loop, as aiohttp requires)."""
+
+        async def create() -> aiohttp.ClientSession:
+            return aiohttp.ClientSession()
+
+        if self.session is None:
+            self.session = self.run(create())
+        return self.session
+
+
+_loop_lock = threading.Lock()
+_loop_current: _Loop | None = None
+
+
+def _loop() -> _Loop:
+    global _loop_current
+    with _loop_lock:
+        if _loop_current is None or _loop_current.pid != os.getpid():
+            _loop_current = _Loop()
+        return _loop_current
+
+
+def _run(work: Coroutine[Any, Any, T]) -> T:
+    return _loop().run(work)
+
+
+class _LoadedKeySigner(signers.SimpleSigner):
+    """pyHanko's ``SimpleSigner`` parses the private key from DER on every raw signature,
+    twice a document (the size estimate signs too); with OpenSSL 3 the RSA key check on
+    load costs more than the signature. This one keeps the parsed key."""
+
+    def __init__(self, loaded: signers.SimpleSigner) -> None:
+        if loaded.signing_cert is None:
+            raise SigningNotConfigured("no signing certificate")
+        super().__init__(
+            signing_cert=loaded.signing_cert,
+            signing_key=loaded.signing_key,
+            cert_registry=loaded.cert_registry,
+            signature_mechanism=loaded.signature_mechanism,
+            prefer_pss=loaded.prefer_pss,
+            embed_roots=loaded.embed_roots,
+        )
+        self._key = serialization.load_der_private_key(loaded.signing_key.dump(), password=None)
+
+    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+        mechanism = self.get_signature_mechanism_for_digest(digest_algorithm)
+        try:
+            algorithm = mechanism.signature_algo
+        except ValueError:
+            algorithm = mechanism["algorithm"].native
+        digest = get_pyca_cryptography_hash(digest_algorithm)
+        key = self._key
+        if isinstance(key, rsa.RSAPrivateKey) and algorithm == "rsassa_pkcs1v15":
+            return key.sign(data, padding.PKCS1v15(), digest)
+        if isinstance(key, ec.EllipticCurvePrivateKey) and algorithm == "ecdsa":
+            return key.sign(data, ec.ECDSA(digest))
+        return super().sign_raw(data, digest_algorithm)  # PSS, EdDSA...: pyHanko's own path
 
 
 class SigningNotConfigured(RuntimeError):
@@ -71,7 +156,7 @@ def _signer_cached(
         )
     if signer is None:
         raise SigningNotConfigured("the key or certificate could not be read")
-    return signer
+    return _LoadedKeySigner(signer)
 
 
 def signer_load() -> signers.SimpleSigner:
@@ -113,6 +198,17 @@ def _stamp_style() -> StaticStampStyle:
     return StaticStampStyle(border_width=0, background=None)
 
 
+@functools.cache
+def _timestamper_cached(url: str, pid: int) -> timestamps.HTTPTimeStamper:
+    return timestamps.HTTPTimeStamper(url, timeout=10, session=_loop().http_session())
+
+
+def _timestamper(url: str) -> timestamps.HTTPTimeStamper:
+    """One client per TSA URL and process: it keeps its HTTP session, and pyHanko asks a
+    new client for a throw-away token (to size the signature) before the real one."""
+    return _timestamper_cached(url, os.getpid())
+
+
 @dataclass(frozen=True)
 class SignatureBox:
     """Where the visible signature goes: 0-based page and PDF user-space box (points)."""
@@ -144,7 +240,7 @@ def pdf_sign(
         certify=True,  # a certification signature: no later change is allowed (DocMDP 1)
         docmdp_permissions=fields.MDPPerm.NO_CHANGES,
     )
-    timestamper = timestamps.HTTPTimeStamper(tsa_url, timeout=10) if tsa_url else None
+    timestamper = _timestamper(tsa_url) if tsa_url else None
     pdf_signer = signers.PdfSigner(
         meta,
         signer=signer_load(),
@@ -153,8 +249,40 @@ def pdf_sign(
         new_field_spec=spec,
     )
     out = io.BytesIO()
-    _outside_event_loop(lambda: pdf_signer.sign_pdf(writer, output=out))
+    _run(pdf_signer.async_sign_pdf(writer, output=out))
     return out.getvalue()
+
+
+@dataclass(frozen=True)
+class SignedFacts:
+    """What the package records of its own fresh signature (no validation: ours)."""
+
+    signer: str
+    signed_at: datetime | None
+    timestamp: datetime | None
+
+
+def signed_facts(data: bytes) -> SignedFacts:
+    """Signer, claimed signing time and TSA time of the last signature of ``data``, read
+    from the CMS without validating it: the package just signed it, and the verifier (or
+    the bench) validates what is delivered."""
+    sig = PdfFileReader(io.BytesIO(data)).embedded_signatures[-1]
+    subject = sig.signer_cert.subject.native
+    timestamp = None
+    try:
+        token = find_unique_cms_attribute(
+            sig.signer_info["unsigned_attrs"], "signature_time_stamp_token"
+        )
+    except NonexistentAttributeError:
+        pass
+    else:
+        tst_info = token["content"]["encap_content_info"]["content"].parsed
+        timestamp = tst_info["gen_time"].native
+    return SignedFacts(
+        signer=str(subject.get("common_name", "")),
+        signed_at=sig.self_reported_timestamp,
+        timestamp=timestamp,
+    )
 
 
 @dataclass
@@ -210,7 +338,7 @@ def _embedded_files(reader: PdfFileReader) -> dict[str, bytes]:
 def pdf_validate(data: bytes) -> PdfReport:
     """Check every signature of ``data`` against the trust roots; never raises for bad input."""
     from pyhanko.pdf_utils.misc import PdfError
-    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation import async_validate_pdf_signature
     from pyhanko.sign.validation.errors import SignatureValidationError
 
     try:
@@ -224,12 +352,9 @@ def pdf_validate(data: bytes) -> PdfReport:
         context = ValidationContext(trust_roots=roots, allow_fetching=False)
         ts_context = ValidationContext(trust_roots=roots, allow_fetching=False)
         try:
-            status = _outside_event_loop(
-                functools.partial(
-                    validate_pdf_signature,
-                    sig,
-                    signer_validation_context=context,
-                    ts_validation_context=ts_context,
+            status = _run(
+                async_validate_pdf_signature(
+                    sig, signer_validation_context=context, ts_validation_context=ts_context
                 )
             )
         except (SignatureValidationError, SigningError, PdfError, ValueError, KeyError) as exc:
