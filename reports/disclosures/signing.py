@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import aiohttp
-from asn1crypto import pem as asn1_pem  # type: ignore[import-untyped]
+from asn1crypto import parser as asn1_parser  # type: ignore[import-untyped]
+from asn1crypto import pem as asn1_pem
 from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
@@ -249,8 +250,25 @@ def pdf_sign(
         new_field_spec=spec,
     )
     out = io.BytesIO()
-    _run(pdf_signer.async_sign_pdf(writer, output=out))
-    return out.getvalue()
+    key = (id(pdf_signer.signer), tsa_url)
+    _run(pdf_signer.async_sign_pdf(writer, bytes_reserved=_reserved.get(key), output=out))
+    signed = out.getvalue()
+    if key not in _reserved:
+        _reserved[key] = _reserve_for(signed)
+    return signed
+
+
+_reserved: dict[tuple[int, str], int] = {}
+
+
+def _reserve_for(signed: bytes) -> int:
+    """Room for later signatures by the same signer and TSA: pyHanko sizes each one by
+    building a throw-away CMS first (half the signing time); this sizes once, from the
+    first real one, with pyHanko's own 50 % margin (a TSA's token may grow a little)."""
+    contents = PdfFileReader(io.BytesIO(signed)).embedded_signatures[-1].pkcs7_content
+    _class, _method, _tag, header, body, _trailer = asn1_parser.parse(contents)  # no padding
+    hex_length = 2 * (len(header) + len(body))
+    return hex_length + 2 * (hex_length // 4)
 
 
 @dataclass(frozen=True)
