@@ -182,18 +182,17 @@ def package_build(
             )
             times = BuildTimes(render=render_s, sign=sign_s)
             name, sha = _store_bytes(signed, ".pdf", "application/pdf")
-            report = signing.pdf_validate(signed)
-            first = report.signatures[0] if report.signatures else None
+            facts = signing.signed_facts(signed)
             _update(
                 package,
                 pdf_file=name,
                 pdf_sha256=sha,
                 pdf_size=len(signed),
                 pdf_pages=rendered.pages,
-                signer=first.signer if first else "",
-                signed_at=(first.timestamp or first.signed_at) if first else None,
-                timestamped=bool(first and first.timestamp),
-                level=first.level if first else "",
+                signer=facts.signer,
+                signed_at=facts.timestamp or facts.signed_at,
+                timestamped=facts.timestamp is not None,
+                level=facts.level,
             )
         if not package.zip_sha256:
             step(70, "zip")

@@ -16,23 +16,34 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import functools
 import io
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+import os
+import threading
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
+import aiohttp
 from asn1crypto import crl as asn1_crl  # type: ignore[import-untyped]
+from asn1crypto import parser as asn1_parser
 from asn1crypto import pem as asn1_pem
 from asn1crypto import x509 as asn1_x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from django.conf import settings
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers, timestamps
-from pyhanko.sign.general import SigningError
+from pyhanko.sign.general import (
+    NonexistentAttributeError,
+    SigningError,
+    find_unique_cms_attribute,
+    get_pyca_cryptography_hash,
+)
 from pyhanko.sign.signers.pdf_signer import DSSContentSettings, SigDSSPlacementPreference
 from pyhanko.stamp import StaticStampStyle
 from pyhanko_certvalidator import ValidationContext
@@ -43,15 +54,90 @@ LEVELS = ("B-B", "B-T", "B-LT")
 T = TypeVar("T")
 
 
-def _outside_event_loop(work: Callable[[], T]) -> T:
-    """pyHanko's synchronous API runs ``asyncio.run``, which fails in a thread whose event
-    loop is running (an async caller, a browser-test driver): run it in a thread then."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return work()
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(work).result()
+class _Loop:
+    """One event loop per process, in a daemon thread, for pyHanko's async API.
+
+    pyHanko's synchronous calls run ``asyncio.run`` each time: a new loop, and for B-T a
+    new HTTP session (with a CA bundle read for TLS) per timestamp request. One loop
+    lets the timestamp client keep its session and connection, and works the same when
+    the caller's own thread runs an event loop (an async caller, a browser-test driver).
+    Keyed by process id: a forked worker starts its own (the parent's thread is not there).
+    """
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self.loop = asyncio.new_event_loop()
+        threading.Thread(target=self.loop.run_forever, daemon=True, name="pyhanko").start()
+        self.session: aiohttp.ClientSession | None = None
+        atexit.register(self.close)
+
+    def close(self) -> None:
+        """Close the HTTP session at exit (aiohttp warns of an unclosed one otherwise)."""
+        if self.session is not None and self.pid == os.getpid():
+            session, self.session = self.session, None
+            self.run(session.close())
+
+    def run(self, work: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(work, self.loop).result()
+
+    def http_session(self) -> aiohttp.ClientSession:
+        """The loop's HTTP session (created on the loop, as aiohttp requires)."""
+
+        async def create() -> aiohttp.ClientSession:
+            return aiohttp.ClientSession()
+
+        if self.session is None:
+            self.session = self.run(create())
+        return self.session
+
+
+_loop_lock = threading.Lock()
+_loop_current: _Loop | None = None
+
+
+def _loop() -> _Loop:
+    global _loop_current
+    with _loop_lock:
+        if _loop_current is None or _loop_current.pid != os.getpid():
+            _loop_current = _Loop()
+        return _loop_current
+
+
+def _run(work: Coroutine[Any, Any, T]) -> T:
+    return _loop().run(work)
+
+
+class _LoadedKeySigner(signers.SimpleSigner):
+    """pyHanko's ``SimpleSigner`` parses the private key from DER on every raw signature,
+    twice a document (the size estimate signs too); with OpenSSL 3 the RSA key check on
+    load costs more than the signature. This one keeps the parsed key."""
+
+    def __init__(self, loaded: signers.SimpleSigner) -> None:
+        if loaded.signing_cert is None:
+            raise SigningNotConfigured("no signing certificate")
+        super().__init__(
+            signing_cert=loaded.signing_cert,
+            signing_key=loaded.signing_key,
+            cert_registry=loaded.cert_registry,
+            signature_mechanism=loaded.signature_mechanism,
+            prefer_pss=loaded.prefer_pss,
+            embed_roots=loaded.embed_roots,
+        )
+        self._key = serialization.load_der_private_key(loaded.signing_key.dump(), password=None)
+
+    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+        mechanism = self.get_signature_mechanism_for_digest(digest_algorithm)
+        try:
+            algorithm = mechanism.signature_algo
+        except ValueError:
+            algorithm = mechanism["algorithm"].native
+        digest = get_pyca_cryptography_hash(digest_algorithm)
+        key = self._key
+        if isinstance(key, rsa.RSAPrivateKey) and algorithm == "rsassa_pkcs1v15":
+            return key.sign(data, padding.PKCS1v15(), digest)
+        if isinstance(key, ec.EllipticCurvePrivateKey) and algorithm == "ecdsa":
+            return key.sign(data, ec.ECDSA(digest))
+        return super().sign_raw(data, digest_algorithm)  # PSS, EdDSA...: pyHanko's own path
 
 
 class SigningNotConfigured(RuntimeError):
@@ -78,7 +164,7 @@ def _signer_cached(
         )
     if signer is None:
         raise SigningNotConfigured("the key or certificate could not be read")
-    return signer
+    return _LoadedKeySigner(signer)
 
 
 class ValidationDataMissing(SigningNotConfigured):
@@ -157,6 +243,17 @@ def _stamp_style() -> StaticStampStyle:
     return StaticStampStyle(border_width=0, background=None)
 
 
+@functools.cache
+def _timestamper_cached(url: str, pid: int) -> timestamps.HTTPTimeStamper:
+    return timestamps.HTTPTimeStamper(url, timeout=10, session=_loop().http_session())
+
+
+def _timestamper(url: str) -> timestamps.HTTPTimeStamper:
+    """One client per TSA URL and process: it keeps its HTTP session, and pyHanko asks a
+    new client for a throw-away token (to size the signature) before the real one."""
+    return _timestamper_cached(url, os.getpid())
+
+
 @dataclass(frozen=True)
 class SignatureBox:
     """Where the visible signature goes: 0-based page and PDF user-space box (points)."""
@@ -212,7 +309,7 @@ def pdf_sign(
         docmdp_permissions=fields.MDPPerm.NO_CHANGES,
         **long_term,  # type: ignore[arg-type]
     )
-    timestamper = timestamps.HTTPTimeStamper(tsa_url, timeout=10) if tsa_url else None
+    timestamper = _timestamper(tsa_url) if tsa_url else None
     pdf_signer = signers.PdfSigner(
         meta,
         signer=signer_load(),
@@ -221,13 +318,68 @@ def pdf_sign(
         new_field_spec=spec,
     )
     out = io.BytesIO()
+    # The signature's room is sized once per signer, TSA and level (B-LT's validation data
+    # sits in the DSS, not in the signature, but a level changes the CMS's attributes).
+    key = (id(pdf_signer.signer), tsa_url, level)
     try:
-        _outside_event_loop(lambda: pdf_signer.sign_pdf(writer, output=out))
+        _run(pdf_signer.async_sign_pdf(writer, bytes_reserved=_reserved.get(key), output=out))
     except (SigningError, PathValidationError, PathBuildingError) as exc:
         if level == "B-LT":
             raise ValidationDataMissing(f"PAdES B-LT: {exc}") from exc
         raise
-    return out.getvalue()
+    signed = out.getvalue()
+    if key not in _reserved:
+        _reserved[key] = _reserve_for(signed)
+    return signed
+
+
+_reserved: dict[tuple[int, str, str], int] = {}
+
+
+def _reserve_for(signed: bytes) -> int:
+    """Room for later signatures by the same signer and TSA: pyHanko sizes each one by
+    building a throw-away CMS first (half the signing time); this sizes once, from the
+    first real one, with pyHanko's own 50 % margin (a TSA's token may grow a little)."""
+    contents = PdfFileReader(io.BytesIO(signed)).embedded_signatures[-1].pkcs7_content
+    _class, _method, _tag, header, body, _trailer = asn1_parser.parse(contents)  # no padding
+    hex_length = 2 * (len(header) + len(body))
+    return hex_length + 2 * (hex_length // 4)
+
+
+@dataclass(frozen=True)
+class SignedFacts:
+    """What the package records of its own fresh signature (no validation: ours)."""
+
+    signer: str
+    signed_at: datetime | None
+    timestamp: datetime | None
+    level: str
+
+
+def signed_facts(data: bytes) -> SignedFacts:
+    """Signer, claimed signing time and TSA time of the last signature of ``data``, read
+    from the CMS without validating it: the package just signed it, and the verifier (or
+    the bench) validates what is delivered."""
+    reader = PdfFileReader(io.BytesIO(data))
+    sig = reader.embedded_signatures[-1]
+    subject = sig.signer_cert.subject.native
+    timestamp = None
+    try:
+        token = find_unique_cms_attribute(
+            sig.signer_info["unsigned_attrs"], "signature_time_stamp_token"
+        )
+    except NonexistentAttributeError:
+        pass
+    else:
+        tst_info = token["content"]["encap_content_info"]["content"].parsed
+        timestamp = tst_info["gen_time"].native
+    level = "B-B" if timestamp is None else ("B-LT" if "/DSS" in reader.root else "B-T")
+    return SignedFacts(
+        signer=str(subject.get("common_name", "")),
+        signed_at=sig.self_reported_timestamp,
+        timestamp=timestamp,
+        level=level,
+    )
 
 
 @dataclass
@@ -291,7 +443,7 @@ def _validates_offline(reader: PdfFileReader, sig: object, roots: list) -> bool:
     """PAdES B-LT: the signer's and the TSA's certificates are trusted *and* shown not
     revoked using only what the file's DSS holds (revocation required, fetching off), at
     the time of the signature timestamp. What a court's validator sees in ten years."""
-    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation import async_validate_pdf_signature
     from pyhanko.sign.validation.dss import DocumentSecurityStore, NoDSSFoundError
 
     try:
@@ -305,9 +457,8 @@ def _validates_offline(reader: PdfFileReader, sig: object, roots: list) -> bool:
         )
 
     try:
-        status = _outside_event_loop(
-            functools.partial(
-                validate_pdf_signature,
+        status = _run(
+            async_validate_pdf_signature(
                 sig,  # type: ignore[arg-type]
                 signer_validation_context=context(),
                 ts_validation_context=context(),
@@ -322,7 +473,7 @@ def _validates_offline(reader: PdfFileReader, sig: object, roots: list) -> bool:
 def pdf_validate(data: bytes) -> PdfReport:
     """Check every signature of ``data`` against the trust roots; never raises for bad input."""
     from pyhanko.pdf_utils.misc import PdfError
-    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation import async_validate_pdf_signature
     from pyhanko.sign.validation.errors import SignatureValidationError
 
     try:
@@ -336,12 +487,9 @@ def pdf_validate(data: bytes) -> PdfReport:
         context = ValidationContext(trust_roots=roots, allow_fetching=False)
         ts_context = ValidationContext(trust_roots=roots, allow_fetching=False)
         try:
-            status = _outside_event_loop(
-                functools.partial(
-                    validate_pdf_signature,
-                    sig,
-                    signer_validation_context=context,
-                    ts_validation_context=ts_context,
+            status = _run(
+                async_validate_pdf_signature(
+                    sig, signer_validation_context=context, ts_validation_context=ts_context
                 )
             )
         except (SignatureValidationError, SigningError, PdfError, ValueError, KeyError) as exc:

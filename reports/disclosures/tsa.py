@@ -15,10 +15,16 @@ Run it: ``manage.py disclosure_tsa --port 8103``, then set
 from __future__ import annotations
 
 import threading
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from asn1crypto import keys, pem, tsp, x509  # type: ignore[import-untyped]
+from asn1crypto import cms, core, keys, pem, tsp, x509  # type: ignore[import-untyped]
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+from pyhanko.sign import general
+from pyhanko.sign.general import get_pyca_cryptography_hash, simple_cms_attribute
 from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
@@ -35,6 +41,38 @@ def _load(path: Path) -> bytes:
     return data
 
 
+class _Stamper(DummyTimeStamper):
+    """pyHanko's dummy TSA with the key parsed once: it parses (and RSA-checks) it from
+    DER for every token, which made the demo TSA slower than the signature it stamps."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        key = serialization.load_der_private_key(self.tsa_key.dump(), password=None)
+        if not isinstance(key, RSAPrivateKey):
+            raise ValueError("the demo TSA key must be RSA")
+        self._key = key
+
+    def _sign_tst_info(
+        self, tst_info_data: bytes, md_algorithm: str, dt: datetime
+    ) -> tuple[bytes, cms.CMSAttributes]:
+        md = hashes.Hash(get_pyca_cryptography_hash(md_algorithm))
+        md.update(tst_info_data)
+        signed_attrs = cms.CMSAttributes(
+            [
+                simple_cms_attribute("content_type", "tst_info"),
+                simple_cms_attribute("signing_time", cms.Time({"utc_time": core.UTCTime(dt)})),
+                simple_cms_attribute(
+                    "signing_certificate", general.as_signing_certificate(self.tsa_cert)
+                ),
+                simple_cms_attribute("message_digest", md.finalize()),
+            ]
+        )
+        signature = self._key.sign(
+            signed_attrs.dump(), PKCS1v15(), get_pyca_cryptography_hash(md_algorithm.upper())
+        )
+        return signature, signed_attrs
+
+
 class TimestampAuthority:
     """Answers timestamp requests with tokens signed by ``tsa.key`` (PKI directory)."""
 
@@ -42,7 +80,7 @@ class TimestampAuthority:
         cert = x509.Certificate.load(_load(directory / "tsa.crt"))
         key = keys.PrivateKeyInfo.load(_load(directory / "tsa.key"))
         ca = x509.Certificate.load(_load(directory / "ca.crt"))
-        self._stamper = DummyTimeStamper(
+        self._stamper = _Stamper(
             tsa_cert=cert, tsa_key=key, certs_to_embed=SimpleCertificateStore.from_certs([ca])
         )
         self._lock = threading.Lock()
