@@ -155,7 +155,9 @@ def test_field_problems_name_the_field(api_a, media_root, overrides, field, text
     ("document", "text"),
     [
         (upload("process.pdf", b"<html><script>alert(1)</script></html>", "application/pdf"),
-         "Only PDF documents"),
+         "This file is a web page (HTML), not a PDF. Only PDF documents"),
+        (upload("process.pdf", b"PK\x03\x04" + bytes(26) + b"word/document.xml"),
+         "This file is a Word document (DOCX), not a PDF"),
         (upload("process.svg", b"<svg xmlns='http://www.w3.org/2000/svg'/>", "image/svg+xml"),
          "Only PDF documents"),
         (upload("empty.pdf", b"", "application/pdf"), "empty"),
@@ -163,7 +165,7 @@ def test_field_problems_name_the_field(api_a, media_root, overrides, field, text
         (upload("no-pages.pdf", pdf_bytes().replace(b"/Count 1", b"/Count 0"), "application/pdf"),
          "no pages"),
     ],
-    ids=["html-named-pdf", "svg", "empty", "truncated-pdf", "pdf-without-pages"],
+    ids=["html-named-pdf", "docx-named-pdf", "svg", "empty", "truncated-pdf", "pdf-without-pages"],
 )  # fmt: skip
 def test_a_refused_upload_is_a_clear_400_and_stores_nothing(api_a, media_root, document, text):
     answer = submit(api_a, key="upload-1", legal_process=document)
