@@ -132,7 +132,7 @@ def test_an_emergency_request_needs_a_justification_and_no_document(api_a):
         ({"jurisdiction": "US-XX"}, "jurisdiction", "ISO 3166-2"),
         ({"jurisdiction": "XX"}, "jurisdiction", "ISO 3166-1"),
         ({"jurisdiction": "DE"}, "jurisdiction", "cannot come from DE"),
-        ({"jurisdiction": "U$"}, "jurisdiction", "pattern"),
+        ({"jurisdiction": "U$"}, "jurisdiction", "ISO 3166-1 code"),
         ({"kind": "cybertipline"}, "kind", "not a valid choice"),
         ({"targets": "not json"}, "targets", "JSON"),
         ({"targets": "[]"}, "targets", "at least 1"),
@@ -233,3 +233,14 @@ def test_officer_b_files_for_agency_b_whatever_the_form_says(api_b, officer_b):
     case = Case.objects.get()
     assert case.agency == officer_b.agency
     assert case.created_at <= timezone.now()
+
+
+def test_the_api_takes_a_name_and_refuses_an_unknown_one(api_a, media_root):
+    """Issue #9 item 12: a name is its ISO code; an unknown or long one a field error."""
+    assert submit(api_a, jurisdiction="Illinois").status_code == 201
+    assert LegalProcess.objects.get().subdivision == "US-IL"
+
+    errors = field_errors(submit(api_a, key="k-2", jurisdiction="Illino"))
+    assert "jurisdiction" in errors
+    errors = field_errors(submit(api_a, key="k-3", jurisdiction="x" * 101))
+    assert "jurisdiction" in errors
