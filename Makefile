@@ -5,10 +5,11 @@ PY := $(VENV)/bin/python
 
 .PHONY: install messages makemessages system-packages run test test-smoke lint format check typecheck
 
+# .ci/pip drops only pip's "Location ... is ignored" lines (a machine's local indexes).
 $(VENV)/.installed: pyproject.toml requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c requirements.lock -e '.[dev]'
+	.ci/pip $(PY) install --quiet --upgrade pip
+	.ci/pip $(PY) install --quiet -c requirements.lock -e '.[dev]'
 	touch $@
 
 install: $(VENV)/.installed messages

@@ -147,17 +147,21 @@ class IntakeForm(ProcessFieldsForm):
     received_at = forms.DateTimeField(
         label=_("Received at"), widget=DateTimeLocalInput(), input_formats=[DATETIME_LOCAL]
     )
+    # No max_length: a browser's maxlength cuts what is typed without a word ("Illinois"
+    # became "Illino"); the service refuses what names no jurisdiction (JURISDICTION_MAX).
     country = forms.CharField(
         label=_("Country"),
         required=False,
-        max_length=2,
-        help_text=_("ISO 3166-1 code, e.g. US, DE, GB. Empty: the agency's country."),
+        widget=forms.TextInput(attrs={"list": "jurisdiction-choices", "autocomplete": "off"}),
+        help_text=_(
+            "A name or ISO 3166-1 code, e.g. Germany, US, GB. Empty: the agency's country."
+        ),
     )
     subdivision = forms.CharField(
         label=_("State or region"),
         required=False,
-        max_length=6,
-        help_text=_("ISO 3166-2, e.g. US-CA (optional)."),
+        widget=forms.TextInput(attrs={"list": "jurisdiction-choices", "autocomplete": "off"}),
+        help_text=_("A name or ISO 3166-2 code, e.g. Illinois, US-CA (optional)."),
     )
     agency = forms.ModelChoiceField(
         label=_("Agency"),

@@ -8,6 +8,8 @@ a typed jurisdiction the same way (``jurisdiction_split``).
 
 from __future__ import annotations
 
+import functools
+
 import pycountry
 from django.utils.translation import gettext as _
 
@@ -94,3 +96,54 @@ def jurisdiction_errors(kind: str, country: str, subdivision: str) -> dict[str, 
             "Give the subdivision as an ISO 3166-2 code of the country, e.g. US-CA."
         )
     return errors
+
+
+JURISDICTION_MAX = 100  # characters of a typed jurisdiction; more is refused, never cut
+
+
+def jurisdiction_resolve(text: str) -> str:
+    """The ISO code of a typed jurisdiction: a code ("us-il", "DE"), a name ("Illinois",
+    "Germany") or a choice of the picker ("Illinois — United States (US-IL)"); "" when it
+    names none, or more than one (a subdivision name two countries share), so the caller
+    refuses it instead of guessing (issue #9, item 12: "Illinois" was cut to "Illino")."""
+    value = " ".join((text or "").split())
+    if not value or len(value) > JURISDICTION_MAX:
+        return ""
+    if value.endswith(")") and "(" in value:  # the picker's label ends with the code
+        value = value[value.rindex("(") + 1 : -1].strip()
+    code = value.upper()
+    if "-" in code and pycountry.subdivisions.get(code=code) is not None:
+        return code
+    if len(code) == 2 and pycountry.countries.get(alpha_2=code) is not None:
+        return code
+    return _names().get(value.casefold(), "")
+
+
+@functools.cache
+def _names() -> dict[str, str]:
+    """Every country's and subdivision's name, case-folded, to its code; a name that more
+    than one subdivision carries maps to "" (ambiguous)."""
+    names: dict[str, str] = {}
+    for sub in pycountry.subdivisions:
+        key = sub.name.casefold()
+        names[key] = "" if key in names and names[key] != sub.code else sub.code
+    for country in pycountry.countries:
+        for attr in ("name", "common_name", "official_name"):
+            name = getattr(country, attr, None)
+            if name:
+                names[name.casefold()] = country.alpha_2
+    return names
+
+
+@functools.cache
+def jurisdiction_choices() -> tuple[tuple[str, str], ...]:
+    """What the picker offers, (code, label): every country, and the subdivisions of the
+    countries whose own process the rules know (KIND_COUNTRIES), so the page stays small;
+    any other ISO 3166-2 code or name is still accepted when typed."""
+    names = {c.alpha_2: c.name for c in pycountry.countries}
+    choices = [(code, f"{name} ({code})") for code, name in names.items()]
+    known = set().union(*KIND_COUNTRIES.values())
+    for sub in pycountry.subdivisions:
+        if sub.country_code in known:
+            choices.append((sub.code, f"{sub.name} — {names[sub.country_code]} ({sub.code})"))
+    return tuple(sorted(choices, key=lambda choice: choice[1]))

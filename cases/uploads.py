@@ -14,8 +14,9 @@ import contextlib
 import hashlib
 import io
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -23,6 +24,10 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise as StrPromise
 
 DEFAULT_MAX_BYTES = 25 * 1024 * 1024
 
@@ -64,11 +69,21 @@ def upload_check(upload: UploadedFile, *, field: str) -> CheckedUpload:
         raise _error(field, _too_big(limit))
     content_type, extension = _sniff(data)
     if content_type is None:
-        raise _error(
-            field,
-            _("Only PDF documents and images (PNG, JPEG, TIFF, GIF, WebP) are accepted."),
-        )
+        accepted = _("Only PDF documents and images (PNG, JPEG, TIFF, GIF, WebP) are accepted.")
+        detected = detected_kind(data)
+        if detected:
+            accepted = _("This file is %(kind)s, not a PDF. %(accepted)s") % {
+                "kind": detected,
+                "accepted": accepted,
+            }
+        raise _error(field, accepted)
     problem = _pdf_problem(data) if content_type == "application/pdf" else _image_problem(data)
+    if problem and content_type != "application/pdf" and _named_pdf(upload.name):
+        # A scan saved as .pdf by renaming: say what it really is before why it fails.
+        problem = _("This file is %(kind)s, not a PDF. %(problem)s") % {
+            "kind": detected_kind(data),
+            "problem": problem,
+        }
     if problem:
         raise _error(field, problem)
     name = os.path.basename(upload.name or "document")[:255] or "document"
@@ -128,6 +143,42 @@ def _sniff(data: bytes) -> tuple[str | None, str]:
         if data.startswith(signature):
             return content_type, extension
     return None, ""
+
+
+def _named_pdf(name: str | None) -> bool:
+    return os.path.splitext(name or "")[1].lower() == ".pdf"
+
+
+def detected_kind(data: bytes) -> str:
+    """What the bytes are, in words ("a PNG image", "a Word document"), or "" if unknown.
+
+    A refused upload is usually a file renamed to .pdf (issue #9, item 14): saying what it
+    really is tells the sender what to convert, where "only PDF" leaves them guessing.
+    """
+    head = data[:4096]
+    for test, kind in _KINDS:
+        if test(head):
+            return str(kind)
+    if _looks_like_text(head):
+        return _("a plain text file")
+    return ""
+
+
+def _zip_kind(head: bytes) -> bool:
+    return head.startswith(b"PK\x03\x04")
+
+
+def _looks_like_text(head: bytes) -> bool:
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return all(ch.isprintable() or ch in "\r\n\t\f" for ch in text)
+
+
+def _markup(head: bytes, *tags: bytes) -> bool:
+    start = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return any(tag in start[:1024] for tag in tags)
 
 
 def _pdf_problem(data: bytes) -> str:
@@ -210,6 +261,41 @@ def _pdf_active_content(reader: object) -> list[str]:
         elif isinstance(obj, generic.ArrayObject):
             stack.extend(obj.raw_get(i) for i in range(len(obj)))
     return sorted(found)
+
+
+# Signatures of what people most often rename to .pdf, most specific first. Office Open
+# XML files are ZIPs whose first entry names the application's folder or content types.
+_KINDS: tuple[tuple[Callable[[bytes], bool], StrPromise], ...] = (
+    (lambda h: h.startswith(b"\x89PNG\r\n\x1a\n"), gettext_lazy("a PNG image")),
+    (lambda h: h.startswith(b"\xff\xd8\xff"), gettext_lazy("a JPEG image")),
+    (lambda h: h[:4] in (b"II*\x00", b"MM\x00*"), gettext_lazy("a TIFF image")),
+    (lambda h: h[:6] in (b"GIF87a", b"GIF89a"), gettext_lazy("a GIF image")),
+    (lambda h: h[:4] == b"RIFF" and h[8:12] == b"WEBP", gettext_lazy("a WebP image")),
+    (lambda h: h.startswith(b"BM"), gettext_lazy("a BMP image")),
+    (lambda h: h[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1"), gettext_lazy("a HEIC photo")),
+    (lambda h: h[4:8] == b"ftyp", gettext_lazy("a video or audio file")),
+    (lambda h: _zip_kind(h) and b"word/" in h, gettext_lazy("a Word document (DOCX)")),
+    (lambda h: _zip_kind(h) and b"xl/" in h, gettext_lazy("an Excel spreadsheet (XLSX)")),
+    (lambda h: _zip_kind(h) and b"ppt/" in h, gettext_lazy("a PowerPoint presentation (PPTX)")),
+    (
+        lambda h: _zip_kind(h) and b"application/vnd.oasis.opendocument" in h,
+        gettext_lazy("an OpenDocument file"),
+    ),
+    (_zip_kind, gettext_lazy("a ZIP archive")),
+    (
+        lambda h: h.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"),
+        gettext_lazy("an older Microsoft Office document (DOC, XLS or MSG)"),
+    ),
+    (lambda h: h.startswith(b"{\\rtf"), gettext_lazy("an RTF document")),
+    (lambda h: h.startswith(b"MZ"), gettext_lazy("a Windows program")),
+    (lambda h: h.startswith(b"\x7fELF"), gettext_lazy("a Linux program")),
+    (lambda h: h.startswith(b"\x1f\x8b"), gettext_lazy("a gzip archive")),
+    (lambda h: h.startswith(b"7z\xbc\xaf\x27\x1c"), gettext_lazy("a 7-Zip archive")),
+    (lambda h: h.startswith(b"Rar!"), gettext_lazy("a RAR archive")),
+    (lambda h: _markup(h, b"<svg"), gettext_lazy("an SVG drawing")),
+    (lambda h: _markup(h, b"<html", b"<!doctype html"), gettext_lazy("a web page (HTML)")),
+    (lambda h: _markup(h, b"<?xml"), gettext_lazy("an XML file")),
+)
 
 
 def download_name(name: str, content_type: str) -> str:

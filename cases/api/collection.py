@@ -24,6 +24,7 @@ from rest_framework.response import Response
 
 from cases.api.common import DEADLINE_EXAMPLE, IdempotencyKeyReused, messages_of, problem_response
 from cases.api.serializers import DeadlineOutput, UtcDateTimeField, raise_api_errors, status_field
+from cases.jurisdictions import JURISDICTION_MAX
 from cases.models import DataCategory, ProcessKind, ReceivedVia, TargetKind
 from cases.officer.selectors import OFFICER_KINDS, agency_requests
 from cases.selectors import case_deadlines
@@ -169,11 +170,10 @@ class RequestsApi(ApiView):
             help_text="Kind of legal process, e.g. us_subpoena, us_search_warrant, "
             "us_2703f_preservation, us_emergency_request, eu_epoc.",
         )
-        jurisdiction = serializers.RegexField(
-            r"^[A-Za-z]{2}(-[A-Za-z0-9]{1,3})?$",
-            max_length=6,
+        jurisdiction = serializers.CharField(
+            max_length=JURISDICTION_MAX,
             help_text="Where the process was issued: ISO 3166-1 alpha-2 country (US) or "
-            "ISO 3166-2 subdivision (US-CA).",
+            "ISO 3166-2 subdivision (US-CA), or its English name (Illinois).",
         )
         issuing_authority = serializers.CharField(
             required=False,

@@ -27,10 +27,15 @@ class RequestForm(ProcessFieldsForm):
     own case number and what records are asked for)."""
 
     submission_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    # No max_length: a browser's maxlength would cut "Illinois" to "Illino" unseen; the
+    # service refuses what names no jurisdiction.
     jurisdiction = forms.CharField(
         label=_("Jurisdiction"),
-        max_length=6,
-        help_text=_("Where it was issued: ISO 3166 country (US) or subdivision (US-CA)."),
+        widget=forms.TextInput(attrs={"list": "jurisdiction-choices", "autocomplete": "off"}),
+        help_text=_(
+            "Where it was issued: a country or state, by name (Illinois) or ISO 3166 code "
+            "(US, US-CA). Start typing to choose."
+        ),
     )
     agency_case_number = forms.CharField(label=_("Your case number"), required=False, max_length=64)
     data_categories = forms.MultipleChoiceField(

@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from cases import policy
-from cases.jurisdictions import jurisdiction_errors, jurisdiction_split
+from cases.jurisdictions import jurisdiction_errors, jurisdiction_resolve, jurisdiction_split
 from cases.models import (
     Case,
     CaseType,
@@ -136,8 +136,15 @@ def intake_input(
     upper-cased, targets made ``TargetInput``; ``received_at`` defaults to now (an
     officer's submission is received when it arrives). Nothing is decided here.
     """
+    # A name or the picker's label becomes its code; what names no jurisdiction is kept
+    # whole, so the rules' check refuses it as typed (never cut to fit a column).
     if jurisdiction:
-        country, subdivision = jurisdiction_split(jurisdiction)
+        country, subdivision = jurisdiction_split(
+            jurisdiction_resolve(jurisdiction) or jurisdiction
+        )
+    else:
+        country = jurisdiction_resolve(country) or country if country else ""
+        subdivision = jurisdiction_resolve(subdivision) or subdivision if subdivision else ""
     text: dict[str, Any] = {
         name: value.strip() if isinstance(value, str) else value for name, value in facts.items()
     }

@@ -223,3 +223,26 @@ def case_panel(context: template.Context, panel: Any) -> str:
     tmpl = context.template.engine.get_template(panel.template)  # type: ignore[union-attr]
     with context.push(panel.context):
         return tmpl.render(context)
+
+
+@register.simple_tag
+def jurisdiction_datalist() -> str:
+    """The ``<datalist id="jurisdiction-choices">`` the jurisdiction inputs name: the
+    browser filters it as the user types (no JavaScript), codes and names alike. Built once
+    per process; the labels are pycountry's English names."""
+    return _jurisdiction_datalist()
+
+
+@functools.cache
+def _jurisdiction_datalist() -> str:
+    from django.utils.html import format_html_join
+    from django.utils.safestring import mark_safe
+
+    from cases.jurisdictions import jurisdiction_choices
+
+    options = format_html_join(
+        "",
+        '<option value="{}">{}</option>',
+        ((code, label) for code, label in jurisdiction_choices()),
+    )
+    return mark_safe(f'<datalist id="jurisdiction-choices">{options}</datalist>')  # noqa: S308

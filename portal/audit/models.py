@@ -118,3 +118,25 @@ class ChainAnchor(models.Model):
 
     def __str__(self) -> str:
         return f"anchor at {self.seq}"
+
+
+class ChainVerification(models.Model):
+    """One run of ``verify_audit_log``: when it ran and what it found.
+
+    The auditor's page shows the latest, so the chain's state is visible without a shell
+    (issue #9, item 16). Written by the command through ``chain_verification_record``.
+    """
+
+    at = models.DateTimeField(_("verified at"), db_index=True)
+    intact = models.BooleanField(_("intact"))
+    events = models.BigIntegerField(_("events checked"))
+    head_seq = models.BigIntegerField(_("head position"), null=True, blank=True)
+    problem = models.TextField(_("problem found"), blank=True)
+
+    class Meta:
+        verbose_name = _("chain verification")
+        verbose_name_plural = _("chain verifications")
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"verification at {self.at:%Y-%m-%d %H:%M:%S}: {'intact' if self.intact else 'bad'}"

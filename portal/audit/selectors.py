@@ -10,7 +10,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from portal.accounts.roles import Capability, has_capability
-from portal.audit.models import AccessEvent
+from portal.audit.models import AccessEvent, ChainVerification
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
@@ -153,3 +153,9 @@ def access_events_page(
         page.older = Cursor.of(rows[-1]) if more_older else None
         page.newer = Cursor.of(rows[0]) if before_cursor is not None else None
     return page
+
+
+def chain_verification_latest(*, user: Any) -> ChainVerification | None:
+    """The last run of ``verify_audit_log``, for those who may read the log."""
+    access_log_gate(user)
+    return ChainVerification.objects.order_by("-at", "-pk").first()

@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from portal.audit.clean import log_details, log_text
 from portal.audit.context import request_audit_current
-from portal.audit.models import AccessEvent, Action
+from portal.audit.models import AccessEvent, Action, ChainVerification
 from portal.net import client_ip
 from portal.prepared import prepared_fetchone
 
@@ -246,3 +246,20 @@ def _seal_soon() -> None:
         # retry=False: with the broker down, fail at once (and log) rather than hold up the
         # request; beat seals the rows when it is back.
         audit_chain_seal.apply_async(countdown=SEAL_DEBOUNCE_SECONDS, expires=60, retry=False)
+
+
+def chain_verification_record(
+    *, intact: bool, events: int, head_seq: int | None, problem: str = ""
+) -> ChainVerification:
+    """Record one verification of the chain (``verify_audit_log``), so the auditor's page
+    can say when the chain was last checked and whether it held."""
+    verification = ChainVerification(
+        at=timezone.now(),
+        intact=intact,
+        events=events,
+        head_seq=head_seq,
+        problem=log_text(problem)[:10_000],
+    )
+    verification.full_clean()
+    verification.save()
+    return verification

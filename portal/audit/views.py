@@ -24,6 +24,7 @@ from portal.audit.selectors import (
     access_events_page,
     access_events_search,
     access_log_gate,
+    chain_verification_latest,
 )
 from portal.audit.services import access_event_record, access_list_record
 
@@ -74,6 +75,7 @@ def events_view(request: HttpRequest) -> HttpResponse:
             "query": params.urlencode(),
             "actions": Action.choices,
             "retention_years": settings.LIAISON_AUDIT_RETENTION_YEARS,
+            "verification": chain_verification_latest(user=request.user),
         },
     )
 

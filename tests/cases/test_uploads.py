@@ -34,6 +34,36 @@ BAD = [
 ]
 
 
+@pytest.mark.parametrize(
+    ("data", "said"),
+    [
+        (b"MZ\x90\x00" + b"\x00" * 200, "This file is a Windows program, not a PDF."),
+        (b"PK\x03\x04" + b"\x00" * 26 + b"word/document.xml", "a Word document (DOCX)"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "older Microsoft Office"),
+        (b"<!DOCTYPE html><html><script>alert(1)</script></html>", "a web page (HTML)"),
+        (b"Subpoena for example.com records", "a plain text file"),
+        (b"BM" + b"\x00" * 60, "a BMP image"),
+        (png_bytes()[:20], "This file is a PNG image, not a PDF. The image is damaged"),
+    ],
+    ids=["exe", "docx", "doc", "html", "text", "bmp", "broken-png"],
+)
+def test_a_renamed_file_is_named_for_what_it_is(data, said):
+    """Issue #9 item 14: someone who renamed a file to .pdf learns what it really is."""
+    with pytest.raises(ValidationError) as caught:
+        upload_check(upload("warrant.pdf", data, "application/pdf"), field="document")
+    message = " ".join(caught.value.message_dict["document"])
+    assert said in message
+    assert "PNG, JPEG" in message or "damaged" in message
+
+
+def test_unknown_bytes_only_say_what_is_accepted():
+    with pytest.raises(ValidationError) as caught:
+        upload_check(upload("warrant.pdf", bytes(range(256)) * 4), field="document")
+    assert caught.value.message_dict["document"] == [
+        "Only PDF documents and images (PNG, JPEG, TIFF, GIF, WebP) are accepted."
+    ]
+
+
 @pytest.mark.parametrize(("case", "name", "data", "message"), BAD, ids=[b[0] for b in BAD])
 def test_bad_files_get_a_clear_message(case, name, data, message):
     with pytest.raises(ValidationError) as caught:

@@ -116,6 +116,7 @@ def test_every_problem_is_shown_by_its_field_input_kept_nothing_stored(responder
         "Target 2:",
         "Target 3:",
         "Say why this is an emergency",
+        "This file is a web page (HTML), not a PDF.",
         "Only PDF documents and images",
     ):
         assert message in text, message

@@ -132,7 +132,7 @@ def test_an_emergency_request_needs_a_justification_and_no_document(api_a):
         ({"jurisdiction": "US-XX"}, "jurisdiction", "ISO 3166-2"),
         ({"jurisdiction": "XX"}, "jurisdiction", "ISO 3166-1"),
         ({"jurisdiction": "DE"}, "jurisdiction", "cannot come from DE"),
-        ({"jurisdiction": "U$"}, "jurisdiction", "pattern"),
+        ({"jurisdiction": "U$"}, "jurisdiction", "ISO 3166-1 code"),
         ({"kind": "cybertipline"}, "kind", "not a valid choice"),
         ({"targets": "not json"}, "targets", "JSON"),
         ({"targets": "[]"}, "targets", "at least 1"),
@@ -155,7 +155,9 @@ def test_field_problems_name_the_field(api_a, media_root, overrides, field, text
     ("document", "text"),
     [
         (upload("process.pdf", b"<html><script>alert(1)</script></html>", "application/pdf"),
-         "Only PDF documents"),
+         "This file is a web page (HTML), not a PDF. Only PDF documents"),
+        (upload("process.pdf", b"PK\x03\x04" + bytes(26) + b"word/document.xml"),
+         "This file is a Word document (DOCX), not a PDF"),
         (upload("process.svg", b"<svg xmlns='http://www.w3.org/2000/svg'/>", "image/svg+xml"),
          "Only PDF documents"),
         (upload("empty.pdf", b"", "application/pdf"), "empty"),
@@ -163,7 +165,7 @@ def test_field_problems_name_the_field(api_a, media_root, overrides, field, text
         (upload("no-pages.pdf", pdf_bytes().replace(b"/Count 1", b"/Count 0"), "application/pdf"),
          "no pages"),
     ],
-    ids=["html-named-pdf", "svg", "empty", "truncated-pdf", "pdf-without-pages"],
+    ids=["html-named-pdf", "docx-named-pdf", "svg", "empty", "truncated-pdf", "pdf-without-pages"],
 )  # fmt: skip
 def test_a_refused_upload_is_a_clear_400_and_stores_nothing(api_a, media_root, document, text):
     answer = submit(api_a, key="upload-1", legal_process=document)
@@ -231,3 +233,14 @@ def test_officer_b_files_for_agency_b_whatever_the_form_says(api_b, officer_b):
     case = Case.objects.get()
     assert case.agency == officer_b.agency
     assert case.created_at <= timezone.now()
+
+
+def test_the_api_takes_a_name_and_refuses_an_unknown_one(api_a, media_root):
+    """Issue #9 item 12: a name is its ISO code; an unknown or long one a field error."""
+    assert submit(api_a, jurisdiction="Illinois").status_code == 201
+    assert LegalProcess.objects.get().subdivision == "US-IL"
+
+    errors = field_errors(submit(api_a, key="k-2", jurisdiction="Illino"))
+    assert "jurisdiction" in errors
+    errors = field_errors(submit(api_a, key="k-3", jurisdiction="x" * 101))
+    assert "jurisdiction" in errors

@@ -194,3 +194,25 @@ def test_the_command_exit_status_is_what_a_shell_sees():
     tampered = run()
     assert tampered.returncode == 1
     assert "seq 2" in tampered.stderr
+
+
+@pytest.mark.django_db
+def test_the_access_log_page_shows_when_the_chain_was_last_verified(chain, auditor):
+    """Issue #9 item 16: the auditor sees the chain's last verified state on the page."""
+    from django.urls import reverse
+
+    from tests.factories import verified_client
+
+    page = verified_client(auditor).get(reverse("audit:events")).text
+    assert "has not been verified yet" in page
+
+    assert verify_output()[0] == 0
+    page = verified_client(auditor).get(reverse("audit:events")).text
+    assert "the chain is intact (6 events checked)" in page
+
+    with as_tampering_superuser() as cursor:
+        cursor.execute("UPDATE audit_accessevent SET actor_label = 'someone-else' WHERE seq = 3")
+    assert verify_output()[0] == 1
+    page = verified_client(auditor).get(reverse("audit:events")).text
+    assert "the chain is NOT intact" in page
+    assert "seq 3" in page

@@ -192,3 +192,23 @@ def test_csv_export_of_everything_includes_the_chain_columns(auditor):
         sealed.hash,
         sealed.prev_hash,
     )
+
+
+@pytest.mark.django_db
+def test_details_and_actions_read_as_words(auditor):
+    """Issue #9 item 16: no raw JSON nor stored codes in the table."""
+    from portal.audit.services import access_event_record
+
+    access_event_record(
+        action="login_failed",
+        object_type="cases.case",
+        details={"ids": ["12", "14"], "query": {"q": "newcomer"}, "ok": True},
+    )
+
+    page = verified_client(auditor).get(EVENTS).text
+
+    assert "failed sign-in" in page
+    assert "<dt>objects shown</dt><dd>2 (12, 14)</dd>" in page
+    assert "<dt>searched for</dt><dd>q = newcomer</dd>" in page
+    assert "<dt>verified</dt><dd>yes</dd>" in page
+    assert '{"ids"' not in page and "&quot;ids&quot;" not in page

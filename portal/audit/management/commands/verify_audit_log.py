@@ -3,7 +3,8 @@
 Exit status 0: the chain is intact; prints the number of sealed events and the head hash.
 Exit status 1: the first bad row is named (altered, removed, inserted or moved), the keyed
 anchors do not vouch for the chain (it was re-hashed without the portal's key), or a
-checkpoint given with ``--checkpoint`` no longer matches. Read-only: it seals nothing.
+checkpoint given with ``--checkpoint`` no longer matches. It seals nothing; it records its
+result (``ChainVerification``), which the auditor's access-log page shows.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from portal.audit.chain import chain_verify
 from portal.audit.checkpoint import checkpoint_check
+from portal.audit.services import chain_verification_record
 
 
 class Command(BaseCommand):
@@ -43,11 +45,13 @@ class Command(BaseCommand):
         started = time.perf_counter()
         report = chain_verify()
         elapsed = time.perf_counter() - started
+        head_seq = report.head.seq
         if report.first_bad is not None:
-            raise CommandError(
-                f"access log TAMPERED: first bad row {report.first_bad.describe()}",
-                returncode=1,
+            problem = f"first bad row {report.first_bad.describe()}"
+            chain_verification_record(
+                intact=False, events=report.count, head_seq=head_seq, problem=problem
             )
+            raise CommandError(f"access log TAMPERED: {problem}", returncode=1)
         failures = []
         rate = report.count / elapsed if elapsed > 0 else 0.0
         if report.anchor_problem is not None:
@@ -76,5 +80,11 @@ class Command(BaseCommand):
             failures += errors
             if not errors:
                 self.stdout.write(f"checkpoint holds: {path}")
+        chain_verification_record(
+            intact=not failures,
+            events=report.count,
+            head_seq=head_seq,
+            problem=" | ".join(failures),
+        )
         if failures:
             raise CommandError("access log TAMPERED: " + " | ".join(failures), returncode=1)
