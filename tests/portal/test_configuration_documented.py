@@ -19,7 +19,9 @@ def names_read(text: str) -> set[str]:
 
 
 def test_the_scanner_sees_reads_spread_over_lines():
-    sample = 'A = env.bool(\n    "LIAISON_X", default=False)\nB = env("Y_Z")\nC = os.environ.get("WX")'
+    sample = (
+        'A = env.bool(\n    "LIAISON_X", default=False)\nB = env("Y_Z")\nC = os.environ.get("WX")'
+    )
     assert names_read(sample) == {"LIAISON_X", "Y_Z", "WX"}
 
 
