@@ -150,6 +150,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (rate limits, throttles) ------------------------------------------------------
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://liaison")}
+# Public pages, per client address in that cache (portal.ratelimits, django-ratelimit):
+# officer applications sent, and enrolment-link pages opened (a guess at a token).
+LIAISON_APPLY_RATE = env.str("LIAISON_APPLY_RATE", default="10/h")
+LIAISON_ENROL_RATE = env.str("LIAISON_ENROL_RATE", default="30/h")
 
 # --- Accounts, authentication, sessions ----------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -35,6 +35,7 @@ from portal.audit.services import Outcome, access_event_record
 from portal.http import AuthenticatedHttpRequest
 from portal.officers.forms import ApplicationForm, TokenCreateForm
 from portal.officers.selectors import api_token_get_for_owner
+from portal.ratelimits import address_limited
 
 
 def officer_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -101,6 +102,7 @@ def token_revoke_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
 @audit_exempt("public application form; an application records officer_applied")
 @login_not_required
 @require_http_methods(["GET", "POST"])
+@address_limited("officer-apply", rate_setting="LIAISON_APPLY_RATE")
 def apply_view(request: HttpRequest) -> HttpResponse:
     """Public: an officer asks for an account. Staff verify it by calling the agency back."""
     form = ApplicationForm(request.POST or None)
@@ -125,6 +127,7 @@ def apply_done_view(request: HttpRequest) -> HttpResponse:
 @never_cache
 @sensitive_post_parameters("new_password1", "new_password2")
 @require_http_methods(["GET", "POST"])
+@address_limited("officer-enrol", rate_setting="LIAISON_ENROL_RATE", methods=("GET", "POST"))
 def enrol_view(request: HttpRequest, token: str) -> HttpResponse:
     """A verified officer's one-time link: set a password, then the usual 2FA enrolment."""
     user = enrolment_token_user(token)
