@@ -17,6 +17,7 @@ from tests.e2e.conftest import (  # noqa: F401  (fixtures of the browser tests)
     screenshot,
     sign_in,
 )
+from tests.e2e.test_accessibility import axe_problems
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -46,9 +47,11 @@ def test_an_officer_reads_an_urgent_referral_from_the_navigation(
     table = page.get_by_test_id("referrals")
     expect(table).to_contain_text(cs_case.reference)
     screenshot(page, "cybertip-officer-referrals")
+    assert axe_problems(page) == []
 
     table.get_by_role("link", name=f"Referral {referral.pk}").click()
     expect(page).to_have_url(f"{live_server.url}{reverse('officer:referral', args=[referral.pk])}")
     expect(page.get_by_test_id("disclosed")).to_contain_text("203.0.113.9")
     expect(page.get_by_test_id("provider-reference")).to_have_text(cs_case.reference)
     screenshot(page, "cybertip-officer-referral")
+    assert axe_problems(page) == []
