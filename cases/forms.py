@@ -144,9 +144,21 @@ class QueueFilterForm(forms.Form):
         widget=QuickSelect,
     )
     kind = forms.ChoiceField(label=_("Process kind"), required=False, widget=QuickSelect)
+    assignee = forms.ModelChoiceField(
+        label=_("Assignee"),
+        required=False,
+        queryset=User.objects.none(),
+        empty_label=_("Anyone"),
+        widget=QuickSelect,
+    )
 
     def __init__(
-        self, *args: Any, teams: QuerySet[Team], agencies: QuerySet[Agency], **kwargs: Any
+        self,
+        *args: Any,
+        teams: QuerySet[Team],
+        agencies: QuerySet[Agency],
+        assignees: QuerySet[User] | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         any_choice = [("", _("Any"))]
@@ -156,6 +168,8 @@ class QueueFilterForm(forms.Form):
         cast(forms.ChoiceField, fields["kind"]).choices = any_choice + list(ProcessKind.choices)
         cast(forms.ModelChoiceField, fields["team"]).queryset = teams
         cast(forms.ModelChoiceField, fields["agency"]).queryset = agencies
+        if assignees is not None:
+            cast(forms.ModelChoiceField, fields["assignee"]).queryset = assignees
 
 
 # --- case page -------------------------------------------------------------------------------

@@ -142,16 +142,21 @@ def case_queue(
     *,
     now: datetime | None = None,
     team_id: int | None = None,
+    assignee_id: int | None = None,
 ) -> QuerySet[Case]:
     """Open cases for one queue tab, nearest deadline first (no deadline last).
 
     Each tab repeats the open-status condition, so PostgreSQL can walk the matching partial
     index (``cases_case_queue*``) in ``next_due_at`` order and stop at the page size.
+    ``assignee_id`` (a supervisor following a responder's workload from the dashboard)
+    walks the same ``(assignee, next_due_at)`` index as "mine".
     """
     now = now or timezone.now()
     queryset = cases_visible_to(user).filter(status__in=OPEN_STATUSES)
     if team_id is not None:
         queryset = queryset.filter(team_id=team_id)
+    if assignee_id is not None:
+        queryset = queryset.filter(assignee_id=assignee_id)
     tab = QueueTab(tab)
     if tab == QueueTab.MINE:
         queryset = queryset.filter(assignee=user)

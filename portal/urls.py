@@ -10,6 +10,7 @@ from portal.accounts import passkeys
 from portal.accounts import views as account_views
 from portal.notifications import views as notification_views
 from portal.officers import portal_urls as officer_portal_urls
+from reports.cybertip import officer_urls as cybertip_officer_urls
 from reports.matching import urls as matching_urls
 
 # The admin demands a verified second factor like everything else.
@@ -63,10 +64,18 @@ urlpatterns = [
     path("api/v1/", include("reports.cybertip.api_urls")),  # referrals/ (CyberTipline)
     path("api/v1/", include((matching_urls.api_urlpatterns, "matching-api"))),  # match/
     path("matching/", include("reports.matching.urls")),
-    # One "officer" namespace: the request pages (cases) and the portal's own (tokens, enrolment).
+    # One "officer" namespace: the request pages (cases), the portal's own (tokens,
+    # enrolment) and the urgent referrals (CyberTipline).
     path(
         "officer/",
-        include((officer_request_urls.urlpatterns + officer_portal_urls.urlpatterns, "officer")),
+        include(
+            (
+                officer_request_urls.urlpatterns
+                + officer_portal_urls.urlpatterns
+                + cybertip_officer_urls.urlpatterns,
+                "officer",
+            )
+        ),
     ),
     path("officers/", include("portal.officers.urls")),
     path("transparency/", include("reports.transparency.urls")),

@@ -24,7 +24,7 @@ from cases.models import Case, LegalProcess
 from cases.policy import CaseCapability, may_intake
 from cases.selectors import QueueTab, case_queue, case_search
 from cases.views.common import staff_required
-from portal.accounts.models import Agency, Team
+from portal.accounts.models import Agency, Team, User
 from portal.audit.access import audited
 from portal.audit.models import Action
 from portal.audit.services import access_list_record
@@ -76,12 +76,21 @@ def _cases(user: Any, tab: QueueTab, form: QueueFilterForm, now: Any) -> QuerySe
     status = data.get("status") or ""
     agency = data.get("agency")
     team = data.get("team")
+    assignee = data.get("assignee")
     if tab == QueueTab.ALL and (query or status):
         queryset = case_search(user, query, status=status, agency_id=agency.pk if agency else None)
         if team is not None:
             queryset = queryset.filter(team_id=team.pk)
+        if assignee is not None:
+            queryset = queryset.filter(assignee_id=assignee.pk)
     else:
-        queryset = case_queue(user, tab, now=now, team_id=team.pk if team else None)
+        queryset = case_queue(
+            user,
+            tab,
+            now=now,
+            team_id=team.pk if team else None,
+            assignee_id=assignee.pk if assignee else None,
+        )
         if query or status or agency:
             # The same search condition as the "All" tab, intersected with this tab's rows.
             queryset &= case_search(
@@ -106,10 +115,15 @@ def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
         tab = QueueTab.ALL
     user = request.user
     now = timezone.now()
+    teams = Team.objects.filter(members=user).order_by("name")
     form = QueueFilterForm(
         request.GET or None,
-        teams=Team.objects.filter(members=user).order_by("name"),
+        teams=teams,
         agencies=Agency.objects.order_by("name"),
+        # whoever works the same teams: the dashboard's workload rows link here
+        assignees=User.objects.filter(teams__in=teams, is_active=True)
+        .distinct()
+        .order_by("username"),
     )
     number = _page_number(request.GET.get("page"))
     offset = (number - 1) * PAGE_SIZE

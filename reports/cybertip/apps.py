@@ -14,8 +14,9 @@ class CybertipConfig(AppConfig):
         from django.conf import settings
 
         from cases.extensions import CasePanel, register_case_panel
-        from portal.accounts.roles import Role
+        from portal.accounts.roles import Capability, Role, has_capability
         from portal.accounts.system import register_system_actor
+        from portal.context_processors import NavItem, nav_item_register
         from reports.cybertip.panels import case_panel_context
 
         # The worker that files reports: it works child-safety cases of the teams that
@@ -33,6 +34,15 @@ class CybertipConfig(AppConfig):
                 context=case_panel_context,
                 column="main",
                 order=20,
+            )
+        )
+        # Officers: what the provider sent their agency in an emergency (officer:referrals).
+        nav_item_register(
+            NavItem(
+                _("Urgent referrals"),
+                "officer:referrals",
+                lambda user: has_capability(user, Capability.SUBMIT_REQUESTS),
+                35,
             )
         )
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -127,8 +128,12 @@ def referral_approve(
             notification_send(
                 user=officer.user,
                 subject=_("Urgent referral from the provider: a child may be at risk"),
-                body=_("Urgent referral %(id)s: see GET /api/v1/referrals/ now.")
+                body=_(
+                    "Urgent referral %(id)s: open it in the officer portal now "
+                    "(or GET /api/v1/referrals/)."
+                )
                 % {"id": referral.pk},
+                url=reverse("officer:referral", args=[referral.pk]),
                 dedupe_key=f"urgent-referral-{referral.pk}",
                 severity="urgent",
                 kind="urgent_referral",
@@ -171,3 +176,12 @@ def referrals_for_officer(user: User) -> QuerySet[UrgentReferral]:
         .select_related("case")
         .order_by("-sent_at", "pk")
     )
+
+
+def referral_get_for_officer(user: User, pk: int) -> UrgentReferral:
+    """One referral of ``referrals_for_officer``; another agency's (or a missing) one is a
+    404, so the officer pages keep the API's single rule of who sees what."""
+    referral = referrals_for_officer(user).select_related("report").filter(pk=pk).first()
+    if referral is None:
+        raise Http404
+    return referral

@@ -49,6 +49,12 @@ class NotProducedReason(models.TextChoices):
     NOT_RETAINED = "not_retained", _("records were not retained for the period")
 
 
+# The reasons by which the provider itself narrowed what it produced (the transparency
+# report's "narrowed", as Google and Meta count it). "No records" and "not retained" are
+# not narrowing: nothing more existed to produce.
+NARROWING_REASONS = frozenset({NotProducedReason.OUT_OF_SCOPE, NotProducedReason.REJECTED_IN_PART})
+
+
 class Disclosure(models.Model):
     """One answer to one legal process (several per process: rolling productions)."""
 

@@ -1,11 +1,17 @@
-"""The workflow guard this app registers (``cases.extensions``)."""
+"""The workflow guard this app registers (``cases.extensions``), and what a released
+production says about the request for the transparency report (``case_narrowed``)."""
 
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
 from cases.models import Case
-from reports.disclosures.models import Disclosure, DisclosureState
+from reports.disclosures.models import (
+    NARROWING_REASONS,
+    Disclosure,
+    DisclosureKind,
+    DisclosureState,
+)
 from reports.disclosures.policy import process_asks_for_records
 
 
@@ -27,3 +33,14 @@ def disclosed_needs_release(case: Case) -> str:
     return _("Release a signed disclosure for each process first (%(n)s without one).") % {
         "n": len(missing)
     }
+
+
+def case_narrowed(case_id: int) -> bool:
+    """Whether a released production of the case produced less than asked for a narrowing
+    reason (``NARROWING_REASONS``): some data was given, the request was narrowed."""
+    return Disclosure.objects.filter(
+        case_id=case_id,
+        state=DisclosureState.RELEASED,
+        kind=DisclosureKind.PRODUCTION,
+        not_produced_reason__in=NARROWING_REASONS,
+    ).exists()

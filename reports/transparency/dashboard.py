@@ -256,8 +256,11 @@ def workload(cases: QuerySet[Case], *, now: datetime) -> list[dict[str, Any]]:
                 "open": r["open"],
                 "overdue": r["overdue"],
                 "emergency": r["emergency"],
-                # the queue filters by assignee only for one's own cases ("mine")
-                "url": queue_url(tab="unassigned") if r["assignee_id"] is None else "",
+                "url": (
+                    queue_url(tab="unassigned")
+                    if r["assignee_id"] is None
+                    else queue_url(assignee=str(r["assignee_id"]))
+                ),
             }
         )
     return out

@@ -44,7 +44,7 @@ from reports.transparency.models import CaseOutcome
 from reports.transparency.periods import Period
 from reports.transparency.sql import no_jit
 
-SCHEMA = "liaison.transparency.dsa-orders-to-provide-information/1"
+SCHEMA = "liaison.transparency.dsa-orders-to-provide-information/2"
 K = ProcessKind
 
 # The 27 Member States (ISO 3166-1 alpha-2; Greece is "GR" here, "EL" in EU usage).
@@ -101,7 +101,7 @@ CSV_COLUMNS = (
     "member_state",
     "illegal_content_category",
     "number_of_orders",
-    "median_time_to_inform_receipt_hours",
+    "median_time_to_inform_authority_of_receipt_hours",
     "median_time_to_give_effect_hours",
 )
 SECTION = "orders_to_provide_information_art_10"
@@ -204,14 +204,14 @@ def _dsa_figures(*, period: Period) -> dict[str, Any]:
             "time_zone": period.time_zone,
         },
         "total_orders": overall["n"],
-        "median_time_to_inform_receipt_hours": hours(overall["inform"]),
+        "median_time_to_inform_authority_of_receipt_hours": hours(overall["inform"]),
         "median_time_to_give_effect_hours": hours(overall["effect"]),
         "by_member_state": [
             {
                 "member_state": c,
                 "name": country_name(c),
                 "orders": per_state[c]["n"],
-                "median_time_to_inform_receipt_hours": hours(per_state[c]["inform"]),
+                "median_time_to_inform_authority_of_receipt_hours": hours(per_state[c]["inform"]),
                 "median_time_to_give_effect_hours": hours(per_state[c]["effect"]),
                 "by_category": {r["category"]: r["n"] for r in counts if r["country"] == c},
             }
@@ -245,7 +245,7 @@ def dsa_csv_rows(figures: dict[str, Any]) -> Iterable[list[Any]]:
             state["member_state"],
             "ALL",
             state["orders"],
-            cell(state["median_time_to_inform_receipt_hours"]),
+            cell(state["median_time_to_inform_authority_of_receipt_hours"]),
             cell(state["median_time_to_give_effect_hours"]),
         ]
     yield [
@@ -253,6 +253,6 @@ def dsa_csv_rows(figures: dict[str, Any]) -> Iterable[list[Any]]:
         "ALL",
         "ALL",
         figures["total_orders"],
-        cell(figures["median_time_to_inform_receipt_hours"]),
+        cell(figures["median_time_to_inform_authority_of_receipt_hours"]),
         cell(figures["median_time_to_give_effect_hours"]),
     ]

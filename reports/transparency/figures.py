@@ -42,7 +42,7 @@ from cases.rules import PRESERVATION_KINDS
 from reports.transparency import sql
 from reports.transparency.periods import Period, half_years_before
 
-SCHEMA = "liaison.transparency.le-requests/1"
+SCHEMA = "liaison.transparency.le-requests/2"
 K = ProcessKind
 S = CaseStatus
 
@@ -65,6 +65,7 @@ COUNT_FIELDS = (
     "us_requests",
     "us_ndo",
     "rejected",
+    "narrowed",
     "withdrawn",
     "preservation_requests",
     "accounts_preserved",
@@ -139,6 +140,7 @@ def _accumulate(into: dict[str, int], row: dict[str, Any], accounts: int) -> Non
     into["emergency_produced"] += row["n_emergency_produced"]
     into["rejected"] += row["n_rejected"]
     into["withdrawn"] += row["n_withdrawn"]
+    into["narrowed"] += row["n_narrowed"]
     if row["country"] == "US":
         into["us_requests"] += row["n"]
         into["us_ndo"] += row["n_us_ndo"]
@@ -242,7 +244,6 @@ def _le_request_figures(*, period: Period, options: ReportOptions, trend: bool) 
             }
             for k in kinds
         ],
-        "narrowed": None,  # Liaison does not record a narrowed production (docs)
         "cybertip": cybertip_figures(period),
     }
     if trend:

@@ -94,7 +94,8 @@ class TransparencyReport(models.Model):
 
 class CaseOutcome(models.Model):
     """How a case ended, kept for the figures: the last of disclosed / rejected / withdrawn
-    it reached and when, and when it *first* reached disclosed (data was produced).
+    it reached and when, when it *first* reached disclosed (data was produced), and
+    whether what was produced was narrowed.
 
     Written by a transition effect (``reports.transparency.outcomes``) inside the move's
     transaction, so it is never out of step with the case; a closed case keeps it. The
@@ -111,6 +112,9 @@ class CaseOutcome(models.Model):
     outcome = models.CharField(_("outcome"), max_length=16)
     outcome_at = models.DateTimeField(_("outcome at"))
     disclosed_at = models.DateTimeField(_("first disclosed at"), null=True, blank=True)
+    # Data was produced but less than asked, for a narrowing reason of a released
+    # production (``reports.disclosures.rules.case_narrowed``); set when it reaches disclosed.
+    narrowed = models.BooleanField(_("narrowed"), default=False, db_default=False)
 
     def __str__(self) -> str:
         return f"{self.outcome} ({self.case_id})"

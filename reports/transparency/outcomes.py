@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.apps import apps
 from django.db import connection
 
 from cases.models import Case, CaseStatus
@@ -19,22 +20,37 @@ from reports.transparency.models import CaseOutcome
 OUTCOMES = (CaseStatus.DISCLOSED, CaseStatus.REJECTED, CaseStatus.WITHDRAWN)
 
 
+def _narrowed(case: Case) -> bool:
+    """The disclosures app says whether a released production narrowed the request; without
+    that app nothing is ever narrowed."""
+    if not apps.is_installed("reports.disclosures"):
+        return False
+    from reports.disclosures.rules import case_narrowed
+
+    return case_narrowed(case.pk)
+
+
 def case_outcome_record(*, case: Case, actor: Any, now: datetime, reason: str = "") -> None:
-    """Transition effect: record the outcome the case just reached."""
+    """Transition effect: record the outcome the case just reached (and, on disclosed,
+    whether the production was narrowed: the guard has made sure it is released)."""
+    disclosed = case.status == CaseStatus.DISCLOSED
     row = CaseOutcome.objects.select_for_update().filter(case_id=case.pk).first()
     if row is None:
         CaseOutcome.objects.create(
             case_id=case.pk,
             outcome=case.status,
             outcome_at=now,
-            disclosed_at=now if case.status == CaseStatus.DISCLOSED else None,
+            disclosed_at=now if disclosed else None,
+            narrowed=disclosed and _narrowed(case),
         )
         return
     row.outcome = case.status
     row.outcome_at = now
-    if case.status == CaseStatus.DISCLOSED and row.disclosed_at is None:
+    if disclosed and row.disclosed_at is None:
         row.disclosed_at = now
-    row.save(update_fields=["outcome", "outcome_at", "disclosed_at"])
+    if disclosed:
+        row.narrowed = _narrowed(case)
+    row.save(update_fields=["outcome", "outcome_at", "disclosed_at", "narrowed"])
 
 
 BACKFILL_SQL = """

@@ -44,6 +44,7 @@ SELECT p.country, p.kind,
     count(*) FILTER (WHERE p.country = 'US' AND p.ndo) AS n_us_ndo,
     count(*) FILTER (WHERE o.outcome = 'rejected') AS n_rejected,
     count(*) FILTER (WHERE o.outcome = 'withdrawn') AS n_withdrawn,
+    count(*) FILTER (WHERE o.narrowed AND o.disclosed_at IS NOT NULL) AS n_narrowed,
     sum((SELECT count(*) FROM cases_target t WHERE t.process_id = p.id))::bigint AS n_targets
 FROM cases_legalprocess p
 LEFT JOIN transparency_caseoutcome o ON o.case_id = p.case_id

@@ -187,6 +187,20 @@ def test_each_queue_tab_can_use_its_partial_index(supervisor, queue, tab, index)
     assert index in plan, plan
 
 
+def test_the_queue_filtered_by_assignee_lists_their_open_cases_on_the_mine_index(
+    supervisor, responder, queue
+):
+    """The dashboard's workload row ("who holds what"): the person's open cases only, read
+    from the same (assignee, next_due_at) partial index as their own "mine" tab."""
+    found = list(case_queue(supervisor, assignee_id=responder.pk, now=queue["now"]))
+    assert found == [queue["overdue"]]
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE cases_case")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    plan = case_queue(supervisor, assignee_id=responder.pk, now=queue["now"])[:50].explain()
+    assert "cases_case_queue_mine" in plan, plan
+
+
 # --- search -----------------------------------------------------------------------------------
 
 

@@ -187,3 +187,27 @@ def test_the_intake_button_shows_only_to_those_who_may_record_process(responder,
     page = verified_client(auditor).get(QUEUE).text
     assert 'class="button primary" href="/cases/new/"' not in page
     assert not LegalProcess.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_assignee_filter_shows_one_persons_open_cases(supervisor, responder, queue_cases):
+    response = verified_client(supervisor).get(QUEUE, {"assignee": responder.pk})
+    assert response.status_code == 200
+    assert refs(response) == [queue_cases["soon"].reference]
+    assert 'name="assignee"' in response.text
+    event = AccessEvent.objects.filter(actor=supervisor, action="list").latest("id")
+    assert event.details["query"]["assignee"] == str(responder.pk)
+
+
+@pytest.mark.django_db
+def test_an_assignee_outside_my_teams_is_a_field_error_not_a_filter(
+    responder, other_team, queue_cases
+):
+    from tests.factories import UserFactory
+
+    stranger = UserFactory(username="stranger")
+    other_team.members.add(stranger)
+    response = verified_client(responder).get(QUEUE, {"assignee": stranger.pk})
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.text
+    assert queue_cases["overdue"].reference in refs(response)  # the bad filter is dropped

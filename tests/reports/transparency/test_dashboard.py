@@ -140,6 +140,18 @@ def test_each_figure_links_to_the_queue(board_data, supervisor):
     assert f"{reverse('cases:queue')}?tab=unassigned" in page
 
 
+def test_a_workload_row_links_to_that_persons_queue(board_data, supervisor, responder):
+    """Follow the responder's row: the queue shows their open cases, as many as the row."""
+    client = verified_client(supervisor)
+    page = client.get(reverse("transparency:dashboard")).content.decode()
+    link = f"{reverse('cases:queue')}?assignee={responder.pk}"
+    assert f'href="{link}"' in page
+    queue = client.get(link).content.decode()
+    mine = next(w for w in dashboard_for(supervisor, now=board_data).workload
+                if w["assignee_id"] == responder.pk)  # fmt: skip
+    assert queue.count('<a class="ref" href="/cases/') == mine["open"] == 2
+
+
 def test_dashboard_lists_the_cases_it_shows_in_the_access_log(board_data, supervisor):
     from portal.audit.models import AccessEvent
 
