@@ -17,8 +17,9 @@ from cases.models import ProcessKind
 
 K = ProcessKind
 
-# Member states bound by Regulation (EU) 2023/1543 (Denmark does not take part in it).
-EPOC_STATES = frozenset(
+# The 27 Member States of the European Union (ISO 3166-1 alpha-2; Greece is "GR" here,
+# "EL" in EU usage).
+EU_MEMBER_STATES = frozenset(
     [
         "AT",
         "BE",
@@ -26,6 +27,7 @@ EPOC_STATES = frozenset(
         "CY",
         "CZ",
         "DE",
+        "DK",
         "EE",
         "ES",
         "FI",
@@ -48,6 +50,10 @@ EPOC_STATES = frozenset(
         "SK",
     ]
 )
+# Bound by the e-evidence Regulation (EU) 2023/1543: all but Denmark, which does not take
+# part in measures under Title V TFEU (Protocol No 22 on the position of Denmark). The
+# DSA (Regulation (EU) 2022/2065) binds all 27, Denmark included.
+EPOC_STATES = EU_MEMBER_STATES - {"DK"}
 # Where each kind may come from; kinds not listed may come from anywhere (an emergency
 # request under 2702(b)(8) may come from a foreign agency; an MLAT from any treaty partner).
 KIND_COUNTRIES: dict[str, frozenset[str]] = {

@@ -32,6 +32,7 @@ from django.db.models import (
 from django.db.models import Case as SqlCase
 from django.db.models.fields.json import KT
 
+from cases.jurisdictions import EU_MEMBER_STATES
 from cases.models import (
     LegalProcess,
     ProcessKind,
@@ -46,39 +47,10 @@ from reports.transparency.sql import no_jit
 
 SCHEMA = "liaison.transparency.dsa-orders-to-provide-information/2"
 K = ProcessKind
+# The DSA binds all 27 Member States, Denmark included (unlike the e-evidence Regulation:
+# ``EPOC_STATES`` is this set without Denmark).
+MEMBER_STATES = EU_MEMBER_STATES
 
-# The 27 Member States (ISO 3166-1 alpha-2; Greece is "GR" here, "EL" in EU usage).
-MEMBER_STATES = frozenset(
-    [
-        "AT",
-        "BE",
-        "BG",
-        "CY",
-        "CZ",
-        "DE",
-        "DK",
-        "EE",
-        "ES",
-        "FI",
-        "FR",
-        "GR",
-        "HR",
-        "HU",
-        "IE",
-        "IT",
-        "LT",
-        "LU",
-        "LV",
-        "MT",
-        "NL",
-        "PL",
-        "PT",
-        "RO",
-        "SE",
-        "SI",
-        "SK",
-    ]
-)
 
 # The template's categories of illegal content (the DSA statement-of-reasons codes).
 # Liaison records the legal instrument, not the offence, so each order is placed by what
