@@ -14,7 +14,9 @@ first takes the user's row lock, counts the attempts already made or in flight i
 window, and is refused unchecked if that reaches the limit; otherwise it is recorded as a
 failure *before* the password or code is checked, and un-recorded only if the check
 passes and, re-checked under the row lock, the account did not get locked meanwhile. So at
-most ``LIAISON_LOCKOUT_FAILURES`` checks run per window, however many arrive at once.
+most ``LIAISON_LOCKOUT_FAILURES`` wrong passwords or codes are checked per window, however
+many arrive at once (a right one gives its slot back: that may let one more attempt in, and
+if it is wrong it is one of the five).
 
 Client addresses are limited too (``LIAISON_LOCKOUT_ADDRESS_FAILURES`` failures per window),
 in the shared cache (``CACHE_URL``; Redis in production), so that one address cannot try

@@ -222,11 +222,11 @@ EXPECTED_NAV = {
         "Transparency": "transparency:report",
         "Access log": "audit:events",
     },
-    "officer_a": {"My requests": "officer:requests"},
+    "officer_a": {"My requests": "officer:requests", "Urgent referrals": "officer:referrals"},
     "admin_user": {"Officers": "officers:list", "Administration": "admin:index"},
 }
 NEVER_NAV = {
-    "auditor": {"Administration", "New intake", "My requests"},
+    "auditor": {"Administration", "New intake", "My requests", "Urgent referrals"},
     "officer_a": {"Queue", "New intake", "Access log", "Officers", "Administration"},
     "admin_user": {"Queue", "My requests"},
 }

@@ -545,12 +545,12 @@ EXPECTED_NAV = {
         "Access log": "audit:events",
     },
     "admin_user": {"Officers": "officers:list", "Administration": "admin:index"},
-    "officer_a": {"My requests": "officer:requests"},
+    "officer_a": {"My requests": "officer:requests", "Urgent referrals": "officer:referrals"},
 }
 NEVER_NAV = {
     "officer_a": {"Queue", "New intake", "Access log", "Officers", "Administration"},
-    "auditor": {"New intake", "Officers", "Administration", "My requests"},
-    "responder": {"Access log", "Officers", "Administration", "My requests"},
+    "auditor": {"New intake", "Officers", "Administration", "My requests", "Urgent referrals"},
+    "responder": {"Access log", "Officers", "Administration", "My requests", "Urgent referrals"},
     "child_safety": {"Access log", "Administration", "My requests"},
 }
 
