@@ -166,9 +166,7 @@ def test_queue_hides_other_teams_and_forbidden_types(outsider, child_safety, que
         (QueueTab.DUE_SOON, "cases_case_queue"),
     ],
 )
-def test_each_queue_tab_can_use_its_partial_index(
-    supervisor, second_responder, queue, tab, index
-):
+def test_each_queue_tab_can_use_its_partial_index(supervisor, second_responder, queue, tab, index):
     """With sequential scans off, PostgreSQL picks the tab's partial index: the query's
     WHERE matches the index's predicate. (bench/queue.py measures it at 1M rows.)"""
     team_id = queue["soon"].team_id
