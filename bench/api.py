@@ -11,10 +11,11 @@ unless ``--keep``). Steps:
 2. Start gunicorn with ``deploy/gunicorn.conf.py`` (2 gthread workers with the production
    number of threads, 4, or ``--threads N``; persistent HTTP connections) on 127.0.0.1,
    DEBUG off, persistent database connections (``CONN_MAX_AGE``), no worker recycling, and
-   ``LIAISON_BENCH_BASELINE=1``, which mounts a plain DRF ``ListAPIView`` of the same 50
-   rows (same serializer and query) without authentication, gate or access log
-   (``cases/api/bench.py``). Plain and API requests share the one server and its settings;
-   each worker accepts at most half of wrk's connections, so the split is even for both.
+   the bench's settings (``bench/baseline_settings.py``), whose URL conf adds a plain DRF
+   ``ListAPIView`` of the same 50 rows (same serializer and query) without
+   authentication, gate or access log (``bench/baseline_urls.py``). Plain and API requests
+   share the one server and its settings; each worker accepts at most half of wrk's
+   connections, so the split is even for both.
    The token rate limit is raised out of the way as a per-second rate: DRF's throttle keeps
    one timestamp per request in its window, and a per-minute window at these rates would
    hold ~20,000 of them (copied on every request), far more than production's 120/min.
@@ -205,7 +206,7 @@ def start_server(
         "GUNICORN_BIND": f"127.0.0.1:{port}",
         "GUNICORN_WORKERS": "2",
         **({"GUNICORN_THREADS": str(threads)} if threads else {}),
-        "LIAISON_BENCH_BASELINE": "1",
+        "DJANGO_SETTINGS_MODULE": "bench.baseline_settings",
         "LIAISON_API_TOKEN_RATE": "1000000/s",
         "LIAISON_API_PUBLIC_RATE": "1000000/s",
         "CELERY_BROKER_URL": "memory://localhost/",

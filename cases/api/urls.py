@@ -5,8 +5,6 @@ gate and answers a logged problem+json 404, like another agency's.
 Reserved: ``requests/<reference>/productions/`` and ``verify/`` (disclosures work).
 """
 
-import os
-
 from django.urls import path
 
 from cases.api import check, collection, request
@@ -28,8 +26,3 @@ urlpatterns = [
         name="withdraw",
     ),
 ]
-
-if os.environ.get("LIAISON_BENCH_BASELINE") == "1":  # bench/api.py only, never in production
-    from cases.api.bench import PlainRequestListApi
-
-    urlpatterns.append(path("bench/plain-requests/", PlainRequestListApi.as_view()))
