@@ -13,11 +13,11 @@ its own capabilities (audit log, officer management, submitting requests, admin)
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q
 
-from cases.models import CaseType, Deadline, DeadlineKind
+from cases.models import Case, CaseType, Deadline, DeadlineKind
 from portal.accounts.roles import Role, user_roles
 
 if TYPE_CHECKING:
@@ -159,29 +159,53 @@ def case_visibility(user: AnyUser, action: CaseAction) -> Q | None:
     - officers in good standing: their own agency's requests, to view;
     - anyone else (admins as such, other teams): nothing.
     """
+    parts = _visibility_parts(user, action)
+    if not parts:
+        return None
+    combined = Q(**parts[0])
+    for part in parts[1:]:
+        combined |= Q(**part)
+    return combined
+
+
+def case_allows(user: AnyUser, case: Case, action: CaseAction) -> bool:
+    """May ``user`` take ``action`` on this loaded case? The same rule as
+    ``case_visibility``, read off the case's own fields instead of a query: a page asks it
+    for several panels, and each ``exists()`` was a round trip (issue 9, item 17)."""
+    for part in _visibility_parts(user, action):
+        if all(_field_matches(case, lookup, wanted) for lookup, wanted in part.items()):
+            return True
+    return False
+
+
+def _field_matches(case: Case, lookup: str, wanted: Any) -> bool:
+    field, _, operator = lookup.partition("__")
+    value = getattr(case, field)
+    return value in wanted if operator == "in" else value == wanted
+
+
+def _visibility_parts(user: AnyUser, action: CaseAction) -> list[dict[str, Any]]:
+    """``case_visibility`` as field lookups (each a conjunction; the list a disjunction),
+    the one form both the Q and ``case_allows`` are built from. Lookups are plain
+    equality or ``__in`` on the case's own columns."""
     roles = user_roles(user)
     if not roles:
-        return None
+        return []
     teams = _team_ids(user) if roles & TEAM_ROLES else []  # an officer has no teams
-    parts: list[Q] = []
+    parts: list[dict[str, Any]] = []
     if teams and Role.SUPERVISOR in roles:
-        parts.append(Q(team_id__in=teams))
+        parts.append({"team_id__in": teams})
     if teams and Role.AUDITOR in roles and action == CaseAction.VIEW:
-        parts.append(Q(team_id__in=teams))
+        parts.append({"team_id__in": teams})
     if teams and action != CaseAction.SUPERVISE:
         for case_type, workers in CASE_TYPE_WORKERS.items():
             if roles & (workers - SUPERVISORS):
-                parts.append(Q(team_id__in=teams, case_type=case_type))
+                parts.append({"team_id__in": teams, "case_type": case_type})
     if Role.OFFICER in roles and action == CaseAction.VIEW:
         agency_id = officer_agency_id(user)
         if agency_id is not None:
-            parts.append(Q(agency_id=agency_id, case_type=CaseType.REQUEST))
-    if not parts:
-        return None
-    combined = parts[0]
-    for part in parts[1:]:
-        combined |= part
-    return combined
+            parts.append({"agency_id": agency_id, "case_type": CaseType.REQUEST})
+    return parts
 
 
 def _team_ids(user: AnyUser) -> list[int]:

@@ -11,8 +11,7 @@ from cases.conversation.selectors import thread_of
 from cases.conversation.services import open_question
 from cases.extensions import CasePanel
 from cases.models import Case, CaseType
-from cases.policy import CaseAction
-from cases.selectors import cases_visible_to
+from cases.policy import CaseAction, case_allows
 
 # A post that failed re-renders the page with its bound form (and the text typed so far).
 BOUND_FORM_ATTR = "conversation_form"
@@ -30,7 +29,7 @@ def _context(request: HttpRequest, case: Case, *, can_post: bool) -> dict[str, A
 
 
 def _staff_context(request: HttpRequest, case: Case) -> dict[str, Any] | None:
-    can_post = cases_visible_to(request.user, CaseAction.WORK).filter(pk=case.pk).exists()
+    can_post = case_allows(request.user, case, CaseAction.WORK)
     context = _context(request, case, can_post=can_post and case.is_open)
     if context is not None:
         context["message_side"] = "staff"

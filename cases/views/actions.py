@@ -34,7 +34,7 @@ from cases.forms import (
     errors_to_form,
 )
 from cases.models import Case, Preservation
-from cases.policy import CaseCapability
+from cases.policy import CaseCapability, case_allows
 from cases.selectors import (
     CaseAction,
     assignable_users,
@@ -51,7 +51,7 @@ from cases.services import (
     preservation_release,
     user_notice_update,
 )
-from cases.views.case import can, case_page
+from cases.views.case import case_page
 from cases.views.common import staff_required
 from cases.workflow import case_transition, transition_get
 from portal.audit.access import audited
@@ -245,8 +245,10 @@ def team_change(request: HttpRequest, reference: str) -> HttpResponse:
     response = _run(
         request, case, form, "team", call, success=_("Case moved to another team."), anchor=""
     )
-    if response.status_code == 302 and not can(request.user, case, CaseAction.VIEW):
-        return HttpResponseRedirect(reverse("cases:queue"))  # moved out of the user's teams
+    if response.status_code == 302:
+        case.refresh_from_db(fields=["team"])  # the service moved its own locked copy
+        if not case_allows(request.user, case, CaseAction.VIEW):
+            return HttpResponseRedirect(reverse("cases:queue"))  # out of the user's teams
     return response
 
 

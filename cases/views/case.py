@@ -34,7 +34,7 @@ from cases.forms import (
 )
 from cases.holds import hold_can_extend, hold_in_force
 from cases.models import Case, DeadlineStatus
-from cases.policy import CaseCapability
+from cases.policy import CaseCapability, case_allows
 from cases.selectors import (
     CaseAction,
     assignable_users,
@@ -42,7 +42,6 @@ from cases.selectors import (
     case_get_for_user,
     case_timeline,
     cases_also_requesting,
-    cases_visible_to,
 )
 from cases.services import user_notice_applies
 from cases.views.common import staff_required
@@ -68,11 +67,6 @@ class TransitionButton:
     needs_reason: bool
     tone: str
     form: TransitionForm
-
-
-def can(user: Any, case: Case, action: CaseAction) -> bool:
-    """Whether the gate would let ``user`` take ``action`` on this (already visible) case."""
-    return cases_visible_to(user, action).filter(pk=case.pk).exists()
 
 
 def _access_history_template() -> str | None:
@@ -137,8 +131,8 @@ def case_page(
     ``notice``, ``team``, ``override:<pk>``, ``extend:<pk>``, ``release:<pk>``)."""
     bound = bound or {}
     user = request.user
-    can_work = can(user, case, CaseAction.WORK)
-    can_supervise = can_work and can(user, case, CaseAction.SUPERVISE)
+    can_work = case_allows(user, case, CaseAction.WORK)
+    can_supervise = can_work and case_allows(user, case, CaseAction.SUPERVISE)
     now = timezone.now()
 
     transitions: list[TransitionButton] = []

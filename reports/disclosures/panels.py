@@ -12,8 +12,7 @@ from django.utils import timezone
 
 from cases.extensions import CasePanel
 from cases.models import Case, CaseType
-from cases.policy import CaseAction, officer_agency_id
-from cases.selectors import cases_visible_to
+from cases.policy import CaseAction, case_allows, officer_agency_id
 from reports.disclosures import policy
 from reports.disclosures.forms import DisclosureForm, ProducedFileForm, ReturnForm
 from reports.disclosures.links import download_expired, download_expires, download_token
@@ -55,7 +54,7 @@ def _staff_context(request: HttpRequest, case: Case) -> dict[str, Any] | None:
     if case.case_type != CaseType.REQUEST:
         return None
     user = request.user
-    can_work = cases_visible_to(user, CaseAction.WORK).filter(pk=case.pk).exists()
+    can_work = case_allows(user, case, CaseAction.WORK)
     bound: dict[Any, Any] = getattr(request, BOUND_FORMS_ATTR, {})
     rows = []
     for d in disclosures_of(case):

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from cases.errors import CaseNotFound
 from cases.models import CaseStatus, TargetKind
+from cases.policy import case_allows
 from cases.selectors import (
     CaseAction,
     QueueTab,
@@ -74,6 +75,16 @@ def test_the_gate_for_every_persona(request, world, persona):
     for action, names in zip(CaseAction, EXPECTED[persona], strict=True):
         visible = set(cases_visible_to(user, action).values_list("pk", flat=True))
         assert visible == {world[n].pk for n in names}, (persona, action)
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_the_in_memory_gate_agrees_with_the_query(request, world, persona):
+    """``case_allows`` (what a page asks per panel, without a query) answers as the gate's
+    query does, for every persona, case and action."""
+    user = _user(request, persona)
+    for action, names in zip(CaseAction, EXPECTED[persona], strict=True):
+        allowed = {name for name, case in world.items() if case_allows(user, case, action)}
+        assert allowed == names, (persona, action)
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
