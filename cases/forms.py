@@ -208,14 +208,31 @@ class ListedChoiceIterator(forms.models.ModelChoiceIterator):
             yield self.choice(obj)
 
 
-class UserChoiceField(forms.ModelChoiceField):
-    """People listed by full name and username (``str(user)`` is the username alone)."""
+class ListedModelChoiceField(forms.ModelChoiceField):
+    """A model choice whose options come from one plain query (``ListedChoiceIterator``)."""
 
     iterator = ListedChoiceIterator
 
-    def label_from_instance(self, obj: User) -> str:
-        full = obj.get_full_name()
-        return f"{full} ({obj.get_username()})" if full else obj.get_username()
+
+class PersonChoiceIterator(forms.models.ModelChoiceIterator):
+    """People as ``(pk, "Full Name (username)")`` from the three columns the label needs:
+    one plain query, no server-side cursor and no user instance (with its password hash
+    and a dozen other columns) per option."""
+
+    def __iter__(self) -> Any:
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for pk, first, last, username in self.queryset.values_list(
+            "pk", "first_name", "last_name", "username"
+        ):
+            full = f"{first} {last}".strip()
+            yield (pk, f"{full} ({username})" if full else username)
+
+
+class UserChoiceField(forms.ModelChoiceField):
+    """People listed by full name and username (``str(user)`` is the username alone)."""
+
+    iterator = PersonChoiceIterator
 
 
 class AssignForm(forms.Form):

@@ -223,6 +223,17 @@ def assignable_roles(case_type: str) -> frozenset[Role]:
     return CASE_TYPE_WORKERS.get(case_type, SUPERVISORS)
 
 
+def may_be_assigned(user: AnyUser, case: Case) -> bool:
+    """Is ``user`` one of ``selectors.assignable_users(case)`` (active, in the case's team,
+    with a role that works its type)? Asked of the signed-in user for "assign to me"."""
+    return bool(
+        user is not None
+        and user.is_active
+        and case.team_id in _team_ids(user)
+        and user_roles(user) & assignable_roles(case.case_type)
+    )
+
+
 def case_material_readable(user: AnyUser, case_type: str) -> bool:
     """May ``user`` open the material itself (the attachments) of a case of this type?
 

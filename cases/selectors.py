@@ -330,12 +330,16 @@ def target_search(user: Any, query: str, *, limit: int = 50) -> tuple[str, list[
     return ("substring", found) if found else ("", [])
 
 
-def cases_also_requesting(user: Any, case: Case, *, limit: int = 20) -> list[dict[str, Any]]:
+def cases_also_requesting(
+    user: Any, case: Case, *, limit: int = 20, normalised: list[str] | None = None
+) -> list[dict[str, Any]]:
     """Other visible cases naming one of this case's targets ("also requested by").
 
-    One row per (other case, shared identifier), newest case first.
+    One row per (other case, shared identifier), newest case first. ``normalised``: the
+    case's identifiers when the caller has its targets loaded already (the case page).
     """
-    normalised = list(case.targets.values_list("normalised", flat=True).distinct())
+    if normalised is None:
+        normalised = list(case.targets.values_list("normalised", flat=True).distinct())
     if not normalised:
         return []
     visible = cases_visible_to(user).exclude(pk=case.pk).values("pk")

@@ -21,10 +21,11 @@ def _context(request: HttpRequest, case: Case, *, can_post: bool) -> dict[str, A
     if case.case_type != CaseType.REQUEST:
         return None
     form = getattr(request, BOUND_FORM_ATTR, None) or MessageForm(auto_id="msg_%s")
+    thread = list(thread_of(case))
     return {
-        "messages_thread": list(thread_of(case)),
+        "messages_thread": thread,
         "message_form": form if can_post else None,
-        "open_question": open_question(case),
+        "open_question": open_question(case, thread),
     }
 
 

@@ -158,8 +158,15 @@ def _message_save(
     return message
 
 
-def open_question(case: Case) -> Message | None:
-    """The provider's latest question that no agency message has answered yet."""
+def open_question(case: Case, thread: list[Message] | None = None) -> Message | None:
+    """The provider's latest question that no agency message has answered yet.
+
+    ``thread``: the case's whole thread when the caller has it loaded (the panel shows it),
+    read the same way without another query."""
+    if thread is not None:
+        answered = {m.answers_id for m in thread if m.answers_id is not None}
+        asked = [m for m in thread if m.asks_for_information and m.pk not in answered]
+        return max(asked, key=lambda m: (m.created_at, m.pk), default=None)
     return (
         Message.objects.filter(case=case, asks_for_information=True, answered_by__isnull=True)
         .order_by("-created_at", "-pk")

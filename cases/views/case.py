@@ -34,7 +34,7 @@ from cases.forms import (
 )
 from cases.holds import hold_can_extend, hold_in_force
 from cases.models import Case, DeadlineStatus
-from cases.policy import CaseCapability, case_allows
+from cases.policy import CaseCapability, case_allows, may_be_assigned
 from cases.selectors import (
     CaseAction,
     assignable_users,
@@ -79,11 +79,13 @@ def _access_history_template() -> str | None:
 
 def _processes(user: Any, case: Case) -> list[dict[str, Any]]:
     """Each process with its targets and, per target, the other cases naming it."""
+    processes = list(case.processes.prefetch_related("targets").order_by("received_at", "pk"))
+    normalised = sorted({t.normalised for p in processes for t in p.targets.all()})
     also: dict[str, list[Case]] = {}
-    for row in cases_also_requesting(user, case, limit=50):
+    for row in cases_also_requesting(user, case, limit=50, normalised=normalised):
         also.setdefault(row["target"].normalised, []).append(row["case"])
     result = []
-    for process in case.processes.prefetch_related("targets").order_by("received_at", "pk"):
+    for process in processes:
         targets = []
         for target in process.targets.all():
             others = also.get(target.normalised, [])
@@ -161,7 +163,7 @@ def case_page(
             users=users, initial={"assignee": case.assignee_id}
         )
         mine = case.assignee_id == user.pk
-        if case.is_open and not mine and users.filter(pk=user.pk).exists():
+        if case.is_open and not mine and may_be_assigned(user, case):
             assign_self_form = AssignSelfForm(initial={"assignee": user.pk}, prefix="self")
 
     deadlines = []

@@ -8,6 +8,7 @@ from django import forms
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
+from cases.forms import ListedModelChoiceField
 from cases.models import Attachment, Case, DataCategory, LegalProcess
 from reports.disclosures.models import Disclosure, DisclosureKind, NotProducedReason
 from reports.disclosures.services import DisclosureInput
@@ -22,7 +23,7 @@ def _process_label(process: LegalProcess) -> str:
 
 
 class DisclosureForm(forms.Form):
-    process = forms.ModelChoiceField(queryset=LegalProcess.objects.none(), label=_("Answers"))
+    process = ListedModelChoiceField(queryset=LegalProcess.objects.none(), label=_("Answers"))
     kind = forms.ChoiceField(choices=_cap(DisclosureKind.choices), label=_("Kind"))
     categories = forms.MultipleChoiceField(
         choices=_cap(DataCategory.choices),
@@ -51,7 +52,7 @@ class DisclosureForm(forms.Form):
         label=_("Explanation printed in the letter"),
         help_text=_("Grounds of a rejection, or remarks on what was not produced."),
     )
-    corrects = forms.ModelChoiceField(
+    corrects = ListedModelChoiceField(
         queryset=Disclosure.objects.none(), required=False, label=_("Corrects")
     )
 
@@ -63,8 +64,9 @@ class DisclosureForm(forms.Form):
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = processes
         field.label_from_instance = _process_label  # type: ignore[method-assign,assignment]
-        if processes.count() == 1:
-            field.initial = processes.first()
+        first_two = list(processes[:2])
+        if len(first_two) == 1:
+            field.initial = first_two[0]
         corrects = self.fields["corrects"]
         assert isinstance(corrects, forms.ModelChoiceField)
         corrects.queryset = case.disclosures.filter(state="released")
@@ -87,7 +89,7 @@ class DisclosureForm(forms.Form):
 
 class ProducedFileForm(forms.Form):
     file = forms.FileField(required=False, label=_("Upload a file"))
-    attachment = forms.ModelChoiceField(
+    attachment = ListedModelChoiceField(
         queryset=Attachment.objects.none(), required=False, label=_("Or a file of the case")
     )
     record_count = forms.IntegerField(

@@ -17,7 +17,8 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from cases.conversation.models import Message, MessageAttachment, Side
-from cases.conversation.services import message_post
+from cases.conversation.selectors import thread_of
+from cases.conversation.services import message_post, open_question
 from cases.errors import CaseNotFound
 from cases.models import CaseStatus
 from cases.services import note_add
@@ -196,6 +197,29 @@ def test_asking_for_information_puts_the_question_in_the_thread_and_the_answer_r
     answer = Message.objects.get(case=request_a, side=Side.AGENCY)
     assert answer.answers_id == question.pk
     assert api.get(thread_url(request_a.reference)).json()["awaiting_answer"] is False
+
+
+def test_the_open_question_read_from_a_loaded_thread_is_the_queried_one(
+    request_a, officer_a, responder
+):
+    """The staff panel derives the open question from the thread it shows; it must name
+    the same message as the query, before and after the agency answers."""
+
+    def both() -> tuple:
+        return open_question(request_a), open_question(request_a, list(thread_of(request_a)))
+
+    assert both() == (None, None)
+    first = message_post(
+        case=request_a, author=responder, body="Which account?", asks_for_information=True
+    )
+    assert both() == (first, first)
+    message_post(case=request_a, author=officer_a.user, body="The first one.")
+    assert both() == (None, None)
+    second = message_post(
+        case=request_a, author=responder, body="And the period?", asks_for_information=True
+    )
+    message_post(case=request_a, author=responder, body="A reminder, no question.")
+    assert both() == (second, second)
 
 
 def test_internal_notes_never_reach_the_thread(request_a, officer_a, responder):

@@ -11,10 +11,11 @@ from django.utils import timezone
 
 from cases.errors import CaseNotFound
 from cases.models import CaseStatus, TargetKind
-from cases.policy import case_allows
+from cases.policy import case_allows, may_be_assigned
 from cases.selectors import (
     CaseAction,
     QueueTab,
+    assignable_users,
     case_get_for_user,
     case_queue,
     case_search,
@@ -85,6 +86,14 @@ def test_the_in_memory_gate_agrees_with_the_query(request, world, persona):
     for action, names in zip(CaseAction, EXPECTED[persona], strict=True):
         allowed = {name for name, case in world.items() if case_allows(user, case, action)}
         assert allowed == names, (persona, action)
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_assign_to_me_is_offered_to_exactly_the_assignable(request, world, persona):
+    user = _user(request, persona)
+    for case in world.values():
+        listed = assignable_users(case).filter(pk=user.pk).exists()
+        assert may_be_assigned(user, case) == listed, (persona, case.case_type, case.team_id)
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
