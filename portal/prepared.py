@@ -1,4 +1,5 @@
-"""Prepared statements for the few statements every API request runs.
+"""Prepared statements for the few statements every API request runs, and the ORM internals
+they lean on: the one module that does either (issue 11, ADR 0018).
 
 Django's PostgreSQL backend binds parameters on the client: each query goes out as new text
 and PostgreSQL parses and plans it on every call. For the API token check that was most of
@@ -12,15 +13,24 @@ Django's own queries are unaffected: its cursors bind on the client and never pr
 Behind PgBouncer in transaction pooling mode, a statement prepared on one server connection
 is missing on the next; the setting Django asks for there, ``DISABLE_SERVER_SIDE_CURSORS``,
 turns preparing off here too (the statements then run as ordinary queries).
+
+The statements are written by hand, so their rows go in and out of models here as the ORM
+would do it: ``RowPart`` builds a model from its columns of a joined row (``from_db`` and
+each column's converters, as ``select_related`` does), ``model_insert`` INSERTs an unsaved
+instance (each field's ``get_db_prep_save``, as ``save()`` does). Those are Django's
+internals; ``tests/portal/test_prepared.py`` compares both with the ORM's own answers, so an
+upgrade that changes them fails there, not in production.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Self
 
 import psycopg
-from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connections
+from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from psycopg.abc import Params, QueryNoTemplate
@@ -102,3 +112,73 @@ def _fetchone(db: BaseDatabaseWrapper, sql: str, params: Sequence[Any]) -> tuple
     with wrapped:
         wrapped.execute(sql, params)
         return wrapped.fetchone()
+
+
+# --- rows to models and back, as the ORM does it --------------------------------------------
+
+
+@dataclass(frozen=True)
+class RowPart:
+    """One model's columns in a hand-written query's result row, ``start:stop``."""
+
+    model: type[models.Model]
+    attnames: tuple[str, ...]
+    start: int
+    stop: int
+    converters: tuple[tuple[int, tuple[Any, ...]], ...]  # (column, Django's converters)
+
+    @classmethod
+    def of(cls, model: type[models.Model], alias: str, start: int) -> RowPart:
+        """The part for ``model`` read as ``alias.<column>`` for every concrete field, in
+        field order, from column ``start`` (``columns()`` gives the SELECT list)."""
+        db = connections[DEFAULT_DB_ALIAS]
+        fields = model._meta.concrete_fields
+        converters = []
+        for index, field in enumerate(fields):
+            col = field.get_col(alias)
+            found = db.ops.get_db_converters(col) + col.get_db_converters(db)
+            if found:
+                converters.append((index, tuple(found)))
+        return cls(
+            model, tuple(f.attname for f in fields), start, start + len(fields), tuple(converters)
+        )
+
+    def columns(self, alias: str) -> list[str]:
+        quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
+        fields = self.model._meta.concrete_fields
+        return [f"{alias}.{quote(field.column)}" for field in fields]  # type: ignore[arg-type]
+
+    def load(self, row: Sequence[Any]) -> Any:
+        db = connections[DEFAULT_DB_ALIAS]
+        values = list(row[self.start : self.stop])
+        for index, converters in self.converters:
+            for convert in converters:
+                values[index] = convert(values[index], None, db)
+        return self.model.from_db(DEFAULT_DB_ALIAS, self.attnames, values)
+
+
+@functools.cache
+def _insert_statement(
+    model: type[models.Model],
+) -> tuple[str, tuple[models.Field[Any, Any], ...]]:
+    meta = model._meta
+    fields = tuple(f for f in meta.concrete_fields if not f.primary_key)
+    q = connections[DEFAULT_DB_ALIAS].ops.quote_name
+    table, columns = q(meta.db_table), ", ".join(q(str(f.column)) for f in fields)
+    key = q(str(meta.pk.column))
+    values = ", ".join(["%s"] * len(fields))
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({values}) RETURNING {key}"  # noqa: S608
+    return sql, fields
+
+
+def model_insert(obj: models.Model) -> None:
+    """INSERT an unsaved instance as ``save()`` would, prepared; for models with no
+    ``save()`` override and no signals (the caller's promise). Sets its pk and state."""
+    sql, fields = _insert_statement(type(obj))
+    db = connections[DEFAULT_DB_ALIAS]  # not the proxy: each field asks it for its ops
+    params = [field.get_db_prep_save(getattr(obj, field.attname), db) for field in fields]
+    row = prepared_fetchone(sql, params)
+    assert row is not None  # INSERT ... RETURNING returns the row
+    obj.pk = row[0]
+    obj._state.adding = False
+    obj._state.db = db.alias

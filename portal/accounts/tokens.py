@@ -14,11 +14,10 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import DEFAULT_DB_ALIAS, connection, models, transaction
+from django.db import models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,7 +28,7 @@ from portal.accounts.onboarding import officer_access_refusal
 from portal.accounts.roles import Capability, user_roles_preload
 from portal.audit.models import Action
 from portal.audit.services import Outcome, access_event_record, access_token_attach
-from portal.prepared import prepared_fetchone
+from portal.prepared import RowPart, prepared_fetchone
 
 TOKEN_PREFIX = "lia"  # noqa: S105 - a public marker, not a secret
 _PREFIX_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
@@ -203,24 +202,6 @@ def api_token_parse_prefix(plaintext: str) -> str | None:
     return parts[1]
 
 
-@dataclass(frozen=True)
-class _Part:
-    """One model's columns in the token lookup's result row."""
-
-    model: type[models.Model]
-    attnames: tuple[str, ...]
-    start: int
-    stop: int
-    converters: tuple[tuple[int, tuple[Any, ...]], ...]  # (column, Django converters)
-
-    def load(self, row: tuple[Any, ...]) -> Any:
-        values = list(row[self.start : self.stop])
-        for index, converters in self.converters:
-            for convert in converters:
-                values[index] = convert(values[index], None, connection)
-        return self.model.from_db(DEFAULT_DB_ALIAS, self.attnames, values)
-
-
 # The token, its user, officer and agency, and the user's role names: an index lookup by
 # prefix, then one by primary or unique key per table. ``{columns}`` lists the four models'
 # columns, quoted, from their metadata.
@@ -237,7 +218,7 @@ SELECT {columns},
 
 
 @functools.cache
-def _token_lookup() -> tuple[str, tuple[_Part, ...]]:
+def _token_lookup() -> tuple[str, tuple[RowPart, ...]]:
     """The SQL of the token check and where each model's columns sit in its row.
 
     Hand-written because the ORM spent more time compiling this query on every request than
@@ -245,23 +226,12 @@ def _token_lookup() -> tuple[str, tuple[_Part, ...]]:
     (``portal.prepared``), because planning it cost PostgreSQL more than running it. The
     column lists come from the models, so a new field is read without editing this.
     """
-    q = connection.ops.quote_name
-    parts: list[_Part] = []
+    parts: list[RowPart] = []
     columns: list[str] = []
     for model, alias in ((ApiToken, "t"), (User, "u"), (Officer, "o"), (Agency, "a")):
-        fields = model._meta.concrete_fields
-        converters = []
-        for index, field in enumerate(fields):
-            col = field.get_col(alias)
-            found = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
-            if found:
-                converters.append((index, tuple(found)))
-        start = len(columns)
-        # A concrete field has a column by definition; the stubs type it str | None.
-        columns += [f"{alias}.{q(field.column)}" for field in fields]  # type: ignore[arg-type]
-        parts.append(
-            _Part(model, tuple(f.attname for f in fields), start, len(columns), tuple(converters))
-        )
+        part = RowPart.of(model, alias, start=len(columns))
+        columns += part.columns(alias)
+        parts.append(part)
     return _LOOKUP_SQL.format(columns=", ".join(columns)), tuple(parts)
 
 

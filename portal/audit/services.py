@@ -8,7 +8,6 @@ commits, so writers never wait for one another.
 
 from __future__ import annotations
 
-import functools
 import ipaddress
 import logging
 import time
@@ -18,7 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ObjectDoesNotExist
-from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
+from django.db import models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -26,7 +25,7 @@ from portal.audit.clean import log_details, log_text
 from portal.audit.context import request_audit_current
 from portal.audit.models import AccessEvent, Action, ChainVerification
 from portal.net import client_ip
-from portal.prepared import prepared_fetchone
+from portal.prepared import model_insert
 
 logger = logging.getLogger(__name__)
 
@@ -153,33 +152,14 @@ def access_event_record(
     return event
 
 
-@functools.cache
-def _insert_statement() -> tuple[str, tuple[models.Field[Any, Any], ...]]:
-    meta = AccessEvent._meta
-    fields = tuple(f for f in meta.concrete_fields if not f.primary_key)
-    q = connection.ops.quote_name
-    table, columns, key = q(meta.db_table), ", ".join(q(str(f.column)) for f in fields), q("id")
-    values = ", ".join(["%s"] * len(fields))
-    sql = f"INSERT INTO {table} ({columns}) VALUES ({values}) RETURNING {key}"  # noqa: S608
-    return sql, fields
-
-
 def _event_insert(event: AccessEvent) -> None:
     """INSERT the event as ``save()`` would, as a prepared statement (``portal.prepared``).
 
     Every request writes one of these; ``objects.create`` compiled the same INSERT anew each
-    time, which cost more CPU than the insert itself. The values go through each field's
-    own ``get_db_prep_save``, exactly as with ``save()``; the model has no signals or
-    ``save()`` of its own to bypass.
+    time, which cost more CPU than the insert itself. The model has no signals or ``save()``
+    of its own to bypass.
     """
-    sql, fields = _insert_statement()
-    db = connections[DEFAULT_DB_ALIAS]  # not the proxy: each field asks it for its ops
-    params = [field.get_db_prep_save(getattr(event, field.attname), db) for field in fields]
-    row = prepared_fetchone(sql, params)
-    assert row is not None  # INSERT ... RETURNING returns the row
-    event.pk = row[0]
-    event._state.adding = False
-    event._state.db = db.alias
+    model_insert(event)
 
 
 def access_token_attach(*, prefix: str) -> bool:

@@ -114,3 +114,65 @@ def test_a_connection_that_died_between_requests_is_replaced_and_the_check_answe
 
     assert checked.user.pk == officer_a.user_id
     assert connection.connection.info.backend_pid != dead
+
+
+def _values(obj) -> dict:
+    return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
+
+
+@pytest.mark.django_db
+def test_the_hand_written_token_lookup_loads_what_the_orm_loads(officer_a):
+    """``RowPart`` (``from_db`` plus Django's column converters) against ``select_related``:
+    every field of token, user, officer and agency equal, relations wired the same way."""
+    from portal.accounts.models import ApiToken
+    from portal.accounts.roles import user_roles
+    from portal.accounts.tokens import _token_load
+
+    issued = api_token_issue(user=officer_a.user, name="Case system", scopes=["read"])
+    ours = _token_load(issued.token.prefix)
+    theirs = ApiToken.objects.select_related("user__officer__agency").get(pk=issued.token.pk)
+    assert ours is not None
+    assert _values(ours) == _values(theirs)
+    assert _values(ours.user) == _values(theirs.user)
+    assert _values(ours.user.officer) == _values(theirs.user.officer)
+    assert _values(ours.user.officer.agency) == _values(theirs.user.officer.agency)
+    assert ours.user.officer.user is ours.user
+    assert user_roles(ours.user) == user_roles(theirs.user)
+    assert not ours._state.adding and ours._state.db == "default"
+
+
+@pytest.mark.django_db
+def test_the_prepared_insert_stores_what_save_stores():
+    """``model_insert`` (each field's ``get_db_prep_save``) against ``save()``, on the access
+    event's column types: timestamps, inet, JSON, text, integers, empty values."""
+    from django.utils import timezone
+
+    from portal.prepared import model_insert
+
+    def event() -> AccessEvent:
+        return AccessEvent(
+            at=timezone.now(),
+            actor_label="canary",
+            actor_roles="responder",
+            ip="2001:db8::7",
+            user_agent="Mozilla/5.0",
+            request_id="req-1",
+            action="view",
+            object_type="cases.case",
+            object_id="42",
+            case_reference="LR-2026-000042",
+            outcome="success",
+            details={"ids": ["1", "2"], "query": {"q": "é ü \u2028"}, "n": 3, "ok": True},
+        )
+
+    ours, theirs = event(), event()
+    theirs.at = ours.at
+    model_insert(ours)
+    theirs.save()
+    assert ours.pk is not None and not ours._state.adding
+    skip = {"id"}
+    stored = {
+        pk: {k: v for k, v in _values(AccessEvent.objects.get(pk=pk)).items() if k not in skip}
+        for pk in (ours.pk, theirs.pk)
+    }
+    assert stored[ours.pk] == stored[theirs.pk]

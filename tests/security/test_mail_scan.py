@@ -50,14 +50,10 @@ DISCLOSED = "Account id 100031337, stream URL, last login IP 203.0.113.9"
 
 
 def test_notifications_leaving_the_portal_carry_no_case_content(
-    officer_a,
-    responder,
-    supervisor,
-    legal,
-    child_safety,
-    collecting_case,
-    cs_case,  # noqa: F811
+    request, officer_a, responder, supervisor, legal, child_safety
 ):
+    production_case = request.getfixturevalue("collecting_case")
+    incident = request.getfixturevalue("cs_case")
     token = api_token_issue(user=officer_a.user, name="Case system", scopes=["read"]).plaintext
     case = intake(
         officer_a.user,
@@ -76,12 +72,12 @@ def test_notifications_leaving_the_portal_carry_no_case_content(
     case_transition(case=case, to_status=CaseStatus.NEEDS_INFO, actor=responder, reason=REASON)
     # Reminders and escalations: every open deadline long past.
     reminders_sweep(now=timezone.now() + timedelta(days=400))
-    # A production released and signed (collecting_case: suspect@example.com, its docket
+    # A production released and signed (the collecting_case fixture: suspect@example.com, its docket
     # GJ-2026-0417 and case number ECPD-26-01234), the officer told it is ready.
-    built(collecting_case, responder, legal)
+    built(production_case, responder, legal)
     # An urgent referral, approved by a second person: agency A's officers are alerted.
     referral = referral_request(
-        case=cs_case,
+        case=incident,
         agency=officer_a.agency,
         basis="2702b8",
         emergency=EMERGENCY,
