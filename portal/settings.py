@@ -490,6 +490,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "portal.api.schema.problem_responses",
+        "portal.api.schema.request_links",
     ],
     # Stable names for the domain's choice sets in the schema (cases/api).
     "ENUM_NAME_OVERRIDES": {

@@ -112,3 +112,50 @@ def problem_responses(
                     answer["headers"] = _HEADERS[code]
                 responses.setdefault(code, answer)
     return result
+
+
+# What a client can do next with the reference a submission answers (or a list shows): the
+# OpenAPI links of those answers. They tell a client author where the reference goes, and
+# let schemathesis chain real calls (tests/security/test_api_stateful.py).
+_REQUEST_STEPS = {
+    "ReadRequest": "requests_retrieve",
+    "ExtendPreservation": "requests_extend_preservation",
+    "Withdraw": "requests_withdraw",
+    "ReadMessages": "requests_messages_list",
+    "PostMessage": "requests_messages_create",
+    "ListProductions": "requests_productions_list",
+}
+_LINK_SOURCES = {
+    ("requests_submit", "201"): "$response.body#/reference",
+    ("requests_list", "200"): "$response.body#/results/0/reference",
+}
+
+
+def request_links(
+    result: dict[str, Any], generator: SchemaGenerator, request: Request | None, public: bool
+) -> dict[str, Any]:
+    """Add the links from a request's reference to the operations that take it."""
+    present = {
+        operation.get("operationId")
+        for operations in result.get("paths", {}).values()
+        for operation in operations.values()
+        if isinstance(operation, dict)
+    }
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            if not isinstance(operation, dict):
+                continue
+            for code, answer in operation.get("responses", {}).items():
+                source = _LINK_SOURCES.get((operation.get("operationId"), code))
+                if source is None:
+                    continue
+                answer["links"] = {
+                    name: {
+                        "operationId": target,
+                        "parameters": {"reference": source},
+                        "description": f"The request's reference, as `{target}` takes it.",
+                    }
+                    for name, target in _REQUEST_STEPS.items()
+                    if target in present
+                }
+    return result
