@@ -241,9 +241,7 @@ def _cybertip(o: dict[str, Any], people: dict, second_supervisor: User) -> None:
     from reports.cybertip.services import report_draft_create, report_file_add
     from tests.reports.cybertip.helpers import file_input, report_input
 
-    report = report_draft_create(
-        case=o["case_cs"], actor=people[CHILD_SAFETY], data=report_input()
-    )
+    report = report_draft_create(case=o["case_cs"], actor=people[CHILD_SAFETY], data=report_input())
     o["report_cs"] = report
     o["report_file_cs"] = report_file_add(
         report=report, actor=people[CHILD_SAFETY], upload=file_input()
