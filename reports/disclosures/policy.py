@@ -20,7 +20,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from cases.models import CaseStatus, ProcessKind
-from cases.policy import DECIDERS
+from cases.policy import DECIDERS, CaseCapability, may, officer_agency_id
 from portal.accounts.roles import user_roles
 
 if TYPE_CHECKING:
@@ -68,6 +68,14 @@ def process_asks_for_records(kind: str) -> bool:
 def may_approve(user: Any) -> bool:
     """Holds a role that may release a disclosure (the object check is the case gate)."""
     return bool(user_roles(user) & DECIDERS)
+
+
+def may_verify(user: Any) -> bool:
+    """May use the portal's signature check: staff who work cases, and officers in good
+    standing. A suspended officer, or one of a suspended agency, is refused here as on every
+    other officer page and on the API's ``/verify/`` (the access matrix found the page open
+    to them); anyone else holding a production can check it offline."""
+    return may(user, CaseCapability.WORK_CASES) or officer_agency_id(user) is not None
 
 
 def release_refusal(disclosure: Disclosure, approver: Any, preparers: set[int]) -> str:

@@ -36,6 +36,7 @@ from reports.disclosures.forms import DisclosureForm, ProducedFileForm, ReturnFo
 from reports.disclosures.links import download_allowed
 from reports.disclosures.models import Disclosure, PackageStatus
 from reports.disclosures.panels import BOUND_FORMS_ATTR
+from reports.disclosures.policy import may_verify
 from reports.disclosures.selectors import disclosure_get
 from reports.disclosures.verify import disclosure_verify
 
@@ -290,9 +291,7 @@ def officer_download(
 @require_http_methods(["GET", "POST"])
 def verify_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     """For officers and staff: upload a PDF or ZIP, see what its signature says."""
-    from cases.policy import may
-
-    if not (acts_as_officer(request.user) or may(request.user, CaseCapability.WORK_CASES)):
+    if not may_verify(request.user):
         raise Http404
     verdict = None
     form = VerifyForm(request.POST or None, request.FILES or None)

@@ -14,46 +14,16 @@ and checks the log got an event: a read for a 2xx answer, a denial for a 403/404
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import get_resolver, reverse
 from django.urls.exceptions import NoReverseMatch
-from django.urls.resolvers import RoutePattern
 
 from portal.audit.access import audit_marker_for
 from portal.audit.models import AccessEvent
 from tests.factories import verified_client
-
-
-@dataclass(frozen=True)
-class Url:
-    route: str
-    name: str | None  # "namespace:name"
-    namespace: str
-    callback: Callable[..., Any]
-    converters: dict[str, Any] = field(default_factory=dict)
-
-    def __str__(self) -> str:
-        target = getattr(self.callback, "view_class", None) or self.callback
-        where = f"{target.__module__}.{getattr(target, '__qualname__', target)}"
-        return f"/{self.route}  name={self.name}  view={where}"
-
-
-def walk(patterns: list, prefix: str = "", namespace: str = "", converters=None) -> Iterator[Url]:
-    converters = converters or {}
-    for p in patterns:
-        found = dict(converters)
-        if isinstance(p.pattern, RoutePattern):
-            found.update(p.pattern.converters)
-        if isinstance(p, URLResolver):
-            ns = ":".join(filter(None, [namespace, p.namespace]))
-            yield from walk(p.url_patterns, prefix + str(p.pattern), ns, found)
-        elif isinstance(p, URLPattern):
-            name = ":".join(filter(None, [namespace, p.name])) if p.name else None
-            yield Url(prefix + str(p.pattern), name, namespace, p.callback, found)
+from tests.url_walk import Url, walk
 
 
 def view_class(url: Url) -> type | None:
