@@ -19,7 +19,6 @@ from typing import Any, ParamSpec, TypeVar
 from django.contrib.postgres.search import SearchQuery
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest
 from django.utils import timezone
 
 from cases.errors import CaseNotFound
@@ -66,7 +65,6 @@ def case_get_for_user(
     reference: str,
     *,
     action: CaseAction = CaseAction.VIEW,
-    request: HttpRequest | None = None,
 ) -> Case:
     """The case with ``reference`` if ``user`` may act on it, else ``CaseNotFound`` (404).
 
@@ -80,7 +78,7 @@ def case_get_for_user(
         .first()
     )
     if case is None:
-        _denied(user, request, action, reference=reference)
+        _denied(user, action, reference=reference)
         raise CaseNotFound
     return case
 
@@ -90,7 +88,6 @@ def case_check(
     case_id: int,
     action: CaseAction,
     *,
-    request: HttpRequest | None = None,
     lock: bool = False,
 ) -> Case:
     """Re-check access inside a service's transaction (the row may have moved teams)."""
@@ -99,9 +96,7 @@ def case_check(
         queryset = queryset.select_for_update(of=("self",))
     case = queryset.first()
     if case is None:
-        raise CaseNotFound(
-            denial={"user": user, "request": request, "action": action, "case_id": case_id}
-        )
+        raise CaseNotFound(denial={"user": user, "action": action, "case_id": case_id})
     return case
 
 
@@ -116,20 +111,19 @@ def denials_logged(service: Callable[P, R]) -> Callable[P, R]:
         except CaseNotFound as exc:
             if exc.denial and not getattr(exc, "logged", False):
                 denial = dict(exc.denial)
-                _denied(denial.pop("user"), denial.pop("request"), denial.pop("action"), **denial)
+                _denied(denial.pop("user"), denial.pop("action"), **denial)
                 exc.logged = True  # type: ignore[attr-defined]
             raise
 
     return wrapper
 
 
-def _denied(user: Any, request: HttpRequest | None, action: str, **details: Any) -> None:
+def _denied(user: Any, action: str, **details: Any) -> None:
     denial_record(
         action=f"case_{action}",
         actor=user,
         object_type="cases.case",
         details=details,
-        request=request,
     )
 
 

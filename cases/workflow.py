@@ -20,7 +20,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
@@ -330,7 +329,6 @@ def case_transition(
     actor: Any,
     reason: str = "",
     expected_status: str | None = None,
-    request: HttpRequest | None = None,
 ) -> TransitionResult:
     """Move ``case`` to ``to_status`` if the table allows it for ``actor``.
 
@@ -353,10 +351,10 @@ def case_transition(
     visible = cases_visible_to(actor, gate_action(actor)).filter(pk=case.pk)
     # Refusals are checked (and logged) before the transaction, so the log entry survives.
     if not visible.exists():
-        _record_denied(actor, request, case, transition, "not_visible")
+        _record_denied(actor, case, transition, "not_visible")
         raise CaseNotFound
     if not roles & transition.roles:
-        _record_denied(actor, request, case, transition, "role")
+        _record_denied(actor, case, transition, "role")
         raise ValidationError(
             {
                 "to_status": _("Your role may not take this step (“%(label)s”).")
@@ -379,7 +377,7 @@ def case_transition(
             raise ValidationError({"to_status": problem})
         approvers: list[str] = []
         if transition.approvals:
-            approvers = _approve(current, actor, request)
+            approvers = _approve(current, actor)
             if len(approvers) < transition.approvals:
                 return TransitionResult(case=current, moved=False, approvals=approvers)
         now = timezone.now()
@@ -416,7 +414,6 @@ def case_transition(
         )
         access_event_record(
             action="transition",
-            request=request,
             actor=actor,
             obj=current,
             case_reference=current.reference,
@@ -425,7 +422,7 @@ def case_transition(
     return TransitionResult(case=current, moved=True, approvals=approvers)
 
 
-def _approve(case: Case, actor: Any, request: HttpRequest | None) -> list[str]:
+def _approve(case: Case, actor: Any) -> list[str]:
     """Record ``actor``'s approval once; return every approver so far (usernames)."""
     purpose = Approval.Purpose.EMERGENCY_DISCLOSURE
     if case.approvals.filter(purpose=purpose, approver=actor).exists():
@@ -459,7 +456,6 @@ def _approve(case: Case, actor: Any, request: HttpRequest | None) -> list[str]:
     )
     access_event_record(
         action="approve",
-        request=request,
         actor=actor,
         obj=case,
         case_reference=case.reference,
@@ -486,9 +482,7 @@ def _label(status: str, *, english: bool = False) -> str:
     return str(label)
 
 
-def _record_denied(
-    actor: Any, request: HttpRequest | None, case: Case, transition: Transition, why: str
-) -> None:
+def _record_denied(actor: Any, case: Case, transition: Transition, why: str) -> None:
     denial_record(
         action="transition",
         actor=actor,
@@ -496,5 +490,4 @@ def _record_denied(
         object_id=str(case.pk),
         case_reference=case.reference if why == "role" else "",
         details={"from": transition.source, "to": transition.target, "why": why},
-        request=request,
     )

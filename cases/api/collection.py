@@ -406,7 +406,6 @@ class RequestsApi(ApiView):
             submission = case_submit(
                 actor=request.user,
                 key=key,
-                request=request._request,
                 data=facts,
             )
         except SubmissionKeyReused as error:

@@ -66,7 +66,7 @@ class RequestDetailOutput(serializers.Serializer):
 
 
 def _detail_data(request: Request, reference: str) -> dict[str, Any]:
-    case = case_get_for_user(request.user, reference, request=request._request)
+    case = case_get_for_user(request.user, reference)
     view = request_view(case)
     return {
         "reference": case.reference,
@@ -224,7 +224,7 @@ class RequestExtendPreservationApi(ApiView):
         tags=["requests"],
     )
     def post(self, request: Request, reference: str) -> Response:
-        case = case_get_for_user(request.user, reference, request=request._request)
+        case = case_get_for_user(request.user, reference)
         form = self.ExtendInput(data=request.data)
         form.is_valid(raise_exception=True)
         wanted = form.validated_data.get("preservation")
@@ -242,7 +242,6 @@ class RequestExtendPreservationApi(ApiView):
                 preservation=hold,
                 actor=request.user,
                 note=form.validated_data.get("note", ""),
-                request=request._request,
             )
         except ConcurrentUpdate as error:
             raise Conflict(messages_of(error), code="conflict") from error
@@ -304,7 +303,7 @@ class RequestWithdrawApi(ApiView):
         tags=["requests"],
     )
     def post(self, request: Request, reference: str) -> Response:
-        case = case_get_for_user(request.user, reference, request=request._request)
+        case = case_get_for_user(request.user, reference)
         form = self.WithdrawInput(data=request.data)
         form.is_valid(raise_exception=True)
         if transition_get(case.status, CaseStatus.WITHDRAWN) is None:
@@ -318,7 +317,6 @@ class RequestWithdrawApi(ApiView):
                 to_status=CaseStatus.WITHDRAWN,
                 actor=request.user,
                 reason=form.validated_data["reason"],
-                request=request._request,
             )
         except ConcurrentUpdate as error:
             raise Conflict(messages_of(error), code="conflict") from error

@@ -148,7 +148,7 @@ class RequestMessagesApi(ApiView):
         tags=["requests"],
     )
     def get(self, request: Request, reference: str) -> Response:
-        case = case_get_for_user(request.user, reference, request=request._request)
+        case = case_get_for_user(request.user, reference)
         thread = list(thread_of(case))
         access_list_record(
             request=request._request,
@@ -191,7 +191,7 @@ class RequestMessagesApi(ApiView):
         tags=["requests"],
     )
     def post(self, request: Request, reference: str) -> Response:
-        case = case_get_for_user(request.user, reference, request=request._request)
+        case = case_get_for_user(request.user, reference)
         form = self.MessageInput(data=request.data)
         form.is_valid(raise_exception=True)
         files = request.FILES.getlist("files") if hasattr(request, "FILES") else []
@@ -227,7 +227,7 @@ class RequestMessageFileApi(ApiView):
         tags=["requests"],
     )
     def get(self, request: Request, reference: str, pk: int) -> FileResponse:
-        case = case_get_for_user(request.user, reference, request=request._request)
+        case = case_get_for_user(request.user, reference)
         attachment = thread_attachment(case, pk)
         response = file_response(attachment.file, attachment.original_name, attachment.content_type)
         access_event_record(

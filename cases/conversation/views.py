@@ -31,7 +31,7 @@ from portal.officers.views import officer_required
 
 def _post(request: AuthenticatedHttpRequest, reference: str, *, officer: bool) -> HttpResponse:
     action = CaseAction.VIEW if officer else CaseAction.WORK
-    case = case_get_for_user(request.user, reference, action=action, request=request)
+    case = case_get_for_user(request.user, reference, action=action)
     form = MessageForm(request.POST, request.FILES, auto_id="msg_%s")
     if form.is_valid():
         try:
@@ -74,7 +74,7 @@ def officer_post(request: AuthenticatedHttpRequest, reference: str) -> HttpRespo
 
 
 def _download(request: AuthenticatedHttpRequest, reference: str, pk: int) -> FileResponse:
-    case = case_get_for_user(request.user, reference, request=request)
+    case = case_get_for_user(request.user, reference)
     attachment = thread_attachment(case, pk)
     response = file_response(attachment.file, attachment.original_name, attachment.content_type)
     access_event_record(

@@ -100,7 +100,6 @@ def request_new(request: AuthenticatedHttpRequest) -> HttpResponse:
                 actor=request.user,
                 key=form.cleaned_data["submission_key"],
                 data=form.intake_data(),
-                request=request,
             )
         except SubmissionKeyReused:
             form.add_error(None, _("This form was already sent with other values; reload it."))
@@ -136,7 +135,7 @@ def _renamed(error: ValidationError) -> ValidationError:
 @officer_required
 def request_detail(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
     """Track one request: status, deadlines, holds, the public timeline, the actions."""
-    case = case_get_for_user(request.user, reference, request=request)
+    case = case_get_for_user(request.user, reference)
     access_event_record(
         action=Action.VIEW, request=request, obj=case, case_reference=case.reference
     )
@@ -174,7 +173,7 @@ def preservation_extend_view(
     request: AuthenticatedHttpRequest, reference: str, pk: int
 ) -> HttpResponse:
     """A renewed request: extend one hold of the request (the rules give the new expiry)."""
-    case = case_get_for_user(request.user, reference, request=request)
+    case = case_get_for_user(request.user, reference)
     hold = preservation_of_request(case, pk)
     if hold is None:
         raise Http404
@@ -185,7 +184,6 @@ def preservation_extend_view(
                 preservation=hold,
                 actor=request.user,
                 note=form.cleaned_data["note"],
-                request=request,
             )
         except (ConcurrentUpdate, ValidationError) as error:
             form.add_error(None, " ".join(error.messages))
@@ -204,7 +202,7 @@ def preservation_extend_view(
 @officer_required
 def request_withdraw(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
     """The agency withdraws its request; staff see the reason on the case."""
-    case = case_get_for_user(request.user, reference, request=request)
+    case = case_get_for_user(request.user, reference)
     form = WithdrawForm(request.POST, reference=case.reference)
     if form.is_valid():
         try:
@@ -213,7 +211,6 @@ def request_withdraw(request: AuthenticatedHttpRequest, reference: str) -> HttpR
                 to_status=CaseStatus.WITHDRAWN,
                 actor=request.user,
                 reason=form.cleaned_data["reason"],
-                request=request,
             )
         except (ConcurrentUpdate, ValidationError) as error:
             form.add_error(None, " ".join(error.messages))

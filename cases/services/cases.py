@@ -8,7 +8,6 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -43,7 +42,6 @@ def case_assign(
     case: Case,
     assignee: Any | None,
     actor: Any,
-    request: HttpRequest | None = None,
 ) -> Case:
     """Give the case to ``assignee`` (None: back to the team's unassigned pile).
 
@@ -51,7 +49,7 @@ def case_assign(
     so nobody is handed a case they cannot open.
     """
     with transaction.atomic():
-        case = case_check(actor, case.pk, CaseAction.WORK, request=request, lock=True)
+        case = case_check(actor, case.pk, CaseAction.WORK, lock=True)
         refusal = work_refusal(case, Work.ASSIGN)
         if refusal:
             raise ValidationError({"assignee": refusal})
@@ -82,7 +80,6 @@ def case_assign(
         )
         access_event_record(
             action="assign",
-            request=request,
             actor=actor,
             obj=case,
             case_reference=case.reference,
@@ -95,7 +92,7 @@ def case_assign(
 
 
 @denials_logged
-def note_add(*, case: Case, author: Any, body: str, request: HttpRequest | None = None) -> Note:
+def note_add(*, case: Case, author: Any, body: str) -> Note:
     """An internal note; staff only, never shown to officers."""
     body = (body or "").strip()
     if not body:
@@ -105,7 +102,7 @@ def note_add(*, case: Case, author: Any, body: str, request: HttpRequest | None 
             {"body": _("A note may hold at most %(max)s characters.") % {"max": NOTE_MAX}}
         )
     with transaction.atomic():
-        case = case_check(author, case.pk, CaseAction.WORK, request=request)
+        case = case_check(author, case.pk, CaseAction.WORK)
         refusal = work_refusal(case, Work.NOTE)
         if refusal:
             raise ValidationError({"body": refusal})
@@ -118,7 +115,6 @@ def note_add(*, case: Case, author: Any, body: str, request: HttpRequest | None 
         )
         access_event_record(
             action="note_add",
-            request=request,
             actor=author,
             obj=note,
             case_reference=case.reference,
@@ -133,14 +129,13 @@ def attachment_add(
     actor: Any,
     file: UploadedFile,
     description: str = "",
-    request: HttpRequest | None = None,
 ) -> Attachment:
     """Add a file to the case: checked like process documents, stored by SHA-256."""
     checked = upload_check(file, field="file")
-    case = case_check(actor, case.pk, CaseAction.WORK, request=request)
+    case = case_check(actor, case.pk, CaseAction.WORK)
     # outside the atomic block: a failed transaction (or commit) removes the new file
     with upload_stored(checked, folder=ATTACHMENT_FOLDER) as stored_name, transaction.atomic():
-        case = case_check(actor, case.pk, CaseAction.WORK, request=request)
+        case = case_check(actor, case.pk, CaseAction.WORK)
         refusal = work_refusal(case, Work.ATTACH)
         if refusal:
             raise ValidationError({"file": refusal})
@@ -163,7 +158,6 @@ def attachment_add(
         )
         access_event_record(
             action="attachment_add",
-            request=request,
             actor=actor,
             obj=attachment,
             case_reference=case.reference,
@@ -179,7 +173,6 @@ def case_team_change(
     team: Team,
     actor: Any,
     reason: str,
-    request: HttpRequest | None = None,
 ) -> Case:
     """Move a case to another team (supervisors of the current team, with a reason).
 
@@ -190,7 +183,7 @@ def case_team_change(
     if not reason:
         raise ValidationError({"reason": _("Say why the case moves to another team.")})
     with transaction.atomic():
-        case = case_check(actor, case.pk, CaseAction.SUPERVISE, request=request, lock=True)
+        case = case_check(actor, case.pk, CaseAction.SUPERVISE, lock=True)
         before = case.team
         if before.pk == team.pk:
             return case
@@ -211,7 +204,6 @@ def case_team_change(
         )
         access_event_record(
             action="team_change",
-            request=request,
             actor=actor,
             obj=case,
             case_reference=case.reference,
@@ -239,7 +231,6 @@ def user_notice_update(
     reason: str = "",
     note: str = "",
     sent_at: datetime | None = None,
-    request: HttpRequest | None = None,
 ) -> Case:
     """Record the user-notice decision: pending, withheld (with a reason) or sent.
 
@@ -261,7 +252,7 @@ def user_notice_update(
         raise ValidationError(errors)
     now = timezone.now()
     with transaction.atomic():
-        case = case_check(actor, case.pk, CaseAction.WORK, request=request, lock=True)
+        case = case_check(actor, case.pk, CaseAction.WORK, lock=True)
         refusal = work_refusal(case, Work.USER_NOTICE)
         if refusal:
             raise ValidationError({"status": refusal})
@@ -314,7 +305,6 @@ def user_notice_update(
         )
         access_event_record(
             action="user_notice",
-            request=request,
             actor=actor,
             obj=case,
             case_reference=case.reference,

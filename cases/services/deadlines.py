@@ -9,7 +9,6 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Min
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -249,7 +248,6 @@ def deadline_override(
     reason: str,
     actor: Any,
     missed: bool = False,
-    request: HttpRequest | None = None,
 ) -> Deadline:
     """Move one open deadline by hand: supervisors only, with a written reason, to a
     plausible time (``deadline_override_problems``).
@@ -263,7 +261,7 @@ def deadline_override(
     if timezone.is_naive(due_at):
         raise ValidationError({"due_at": _("Give the new time with its time zone.")})
     with transaction.atomic():
-        case = case_check(actor, deadline.case_id, CaseAction.SUPERVISE, request=request)
+        case = case_check(actor, deadline.case_id, CaseAction.SUPERVISE)
         before = deadline.due_at
         if deadline.status != DeadlineStatus.OPEN:
             raise ValidationError(_("Only an open deadline can be moved."))
@@ -311,7 +309,6 @@ def deadline_override(
         )
         access_event_record(
             action="deadline_override",
-            request=request,
             actor=actor,
             obj=deadline,
             case_reference=case.reference,

@@ -21,7 +21,6 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -173,7 +172,7 @@ def _intake_permission(actor: Any, case_type: str) -> Officer | None:
     raise PermissionDenied(_("You may not record legal process."))
 
 
-def case_intake(*, actor: Any, data: IntakeInput, request: HttpRequest | None = None) -> Case:
+def case_intake(*, actor: Any, data: IntakeInput) -> Case:
     """Record one served process (or one detected incident) as a new case, status
     ``received``; ``data`` comes from ``intake_input``, whichever adapter took it.
 
@@ -344,7 +343,6 @@ def case_intake(*, actor: Any, data: IntakeInput, request: HttpRequest | None = 
         )
         access_event_record(
             action="intake",
-            request=request,
             actor=actor,
             obj=case,
             case_reference=case.reference,

@@ -9,7 +9,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -38,7 +37,6 @@ def preservation_extend(
     preservation: Preservation,
     actor: Any,
     note: str = "",
-    request: HttpRequest | None = None,
 ) -> Preservation:
     """Extend a hold on a renewed request, as far as its rule allows.
 
@@ -46,7 +44,7 @@ def preservation_extend(
     days; the other kinds need new process instead. The new expiry comes from the rules.
     """
     with transaction.atomic():
-        case = case_check(actor, preservation.case_id, gate_action(actor), request=request)
+        case = case_check(actor, preservation.case_id, gate_action(actor))
         before = preservation.expires_at
         count = preservation.extension_count
         if not hold_in_force(preservation):
@@ -81,7 +79,6 @@ def preservation_extend(
         )
         access_event_record(
             action="preservation_extend",
-            request=request,
             actor=actor,
             obj=preservation,
             case_reference=case.reference,
@@ -101,7 +98,6 @@ def preservation_release(
     actor: Any,
     reason: str,
     superseded_by: LegalProcess | None = None,
-    request: HttpRequest | None = None,
 ) -> Preservation:
     """End a hold: released (expired, withdrawn) or superseded by legal process.
 
@@ -115,7 +111,7 @@ def preservation_release(
     now = timezone.now()
     status = PreservationStatus.SUPERSEDED if superseded_by else PreservationStatus.RELEASED
     with transaction.atomic():
-        case = case_check(actor, preservation.case_id, CaseAction.WORK, request=request)
+        case = case_check(actor, preservation.case_id, CaseAction.WORK)
         updated = Preservation.objects.filter(pk=preservation.pk, status__in=IN_FORCE).update(
             status=status, released_at=now, released_by=actor, superseded_by=superseded_by
         )
@@ -142,7 +138,6 @@ def preservation_release(
         )
         access_event_record(
             action="preservation_release",
-            request=request,
             actor=actor,
             obj=preservation,
             case_reference=case.reference,

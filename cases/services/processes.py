@@ -15,7 +15,6 @@ from django.contrib.postgres.search import SearchVector
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Value
-from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -127,7 +126,6 @@ def process_update(
     process: LegalProcess,
     actor: Any,
     reason: str,
-    request: HttpRequest | None = None,
     **changes: Any,
 ) -> LegalProcess:
     """Correct the facts of a process (e.g. a return date, an NDO's expiry) and recompute
@@ -141,7 +139,7 @@ def process_update(
     if changes.get("ndo_expires_on") is not None and "ndo" not in changes:
         changes["ndo"] = True  # ndo_implied: a new expiry date implies the order
     with transaction.atomic():
-        case = case_check(actor, process.case_id, CaseAction.WORK, request=request, lock=True)
+        case = case_check(actor, process.case_id, CaseAction.WORK, lock=True)
         process = LegalProcess.objects.select_for_update().get(pk=process.pk)
         before = {name: getattr(process, name) for name in changes}
         for name, value in changes.items():
@@ -180,7 +178,6 @@ def process_update(
         )
         access_event_record(
             action="process_update",
-            request=request,
             actor=actor,
             obj=process,
             case_reference=case.reference,
@@ -202,14 +199,13 @@ def targets_add(
     process: LegalProcess,
     targets: Sequence[TargetInput | tuple[str, str]],
     actor: Any,
-    request: HttpRequest | None = None,
 ) -> list[Target]:
     """Add identifiers a process names but intake missed; holds in force cover them too."""
     parsed, problems = targets_parse(targets, region=process.country)
     if problems:
         raise ValidationError({"targets": problems})
     with transaction.atomic():
-        case = case_check(actor, process.case_id, CaseAction.WORK, request=request)
+        case = case_check(actor, process.case_id, CaseAction.WORK)
         existing = set(process.targets.values_list("kind", "normalised"))
         new = [t for t in parsed if (t.kind, t.normalised) not in existing]
         rows = Target.objects.bulk_create(
@@ -229,7 +225,6 @@ def targets_add(
             )
             access_event_record(
                 action="targets_add",
-                request=request,
                 actor=actor,
                 obj=process,
                 case_reference=case.reference,

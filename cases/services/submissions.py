@@ -20,7 +20,6 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Model
-from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from cases.models import Case, SubmissionKey
@@ -81,7 +80,6 @@ def case_submit(
     actor: Any,
     data: IntakeInput,
     key: str = "",
-    request: HttpRequest | None = None,
 ) -> Submission:
     """An officer files a request (``data`` as ``case_intake`` takes it); at most once per
     ``key``.
@@ -94,7 +92,7 @@ def case_submit(
     values raises ``SubmissionKeyReused``.
     """
     if not key:
-        return Submission(case=case_intake(actor=actor, data=data, request=request), replayed=False)
+        return Submission(case=case_intake(actor=actor, data=data), replayed=False)
     problem = submission_key_problem(key)
     if problem:
         raise ValidationError({"idempotency_key": problem})
@@ -108,7 +106,7 @@ def case_submit(
         except IntegrityError:
             claim = None  # an earlier attempt with this key committed first
         if claim is not None:
-            case = case_intake(actor=actor, data=data, request=request)
+            case = case_intake(actor=actor, data=data)
             SubmissionKey.objects.filter(pk=claim.pk).update(case=case)
             return Submission(case=case, replayed=False)
     earlier = SubmissionKey.objects.select_related("case").get(user=actor, key=key)
@@ -124,7 +122,6 @@ def case_submit(
         )
     access_event_record(
         action="intake_replayed",
-        request=request,
         actor=actor,
         obj=earlier.case,
         case_reference=earlier.case.reference,

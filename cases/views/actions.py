@@ -106,7 +106,7 @@ def transition(request: HttpRequest, reference: str) -> HttpResponse:
     """One workflow button. Problems with the step itself (not allowed, someone else moved
     the case, a guard) come back as a message at the top; a missing reason comes back on
     the form, with what was typed kept."""
-    case = case_get_for_user(request.user, reference, action=CaseAction.WORK, request=request)
+    case = case_get_for_user(request.user, reference, action=CaseAction.WORK)
     target = request.POST.get("to_status", "")
     step = transition_get(request.POST.get("expected_status") or case.status, target)
     form = TransitionForm(
@@ -126,7 +126,6 @@ def transition(request: HttpRequest, reference: str) -> HttpResponse:
                 expected_status=data["expected_status"],
                 reason=data.get("reason", ""),
                 actor=request.user,
-                request=request,
             )
         except ValidationError as exc:  # ConcurrentUpdate is one too
             errors_to_form(form, exc)
@@ -156,7 +155,7 @@ def transition(request: HttpRequest, reference: str) -> HttpResponse:
 
 @_action_view
 def assign(request: HttpRequest, reference: str) -> HttpResponse:
-    case = case_get_for_user(request.user, reference, action=CaseAction.WORK, request=request)
+    case = case_get_for_user(request.user, reference, action=CaseAction.WORK)
     users = assignable_users(case)
     if "self-assignee" in request.POST:
         if str(request.user.pk) != request.POST.get("self-assignee"):
@@ -166,7 +165,7 @@ def assign(request: HttpRequest, reference: str) -> HttpResponse:
         form = AssignForm(request.POST, users=users)
 
     def call(data: dict[str, Any]) -> None:
-        case_assign(case=case, assignee=data["assignee"], actor=request.user, request=request)
+        case_assign(case=case, assignee=data["assignee"], actor=request.user)
 
     assignee = form.data.get("assignee")
     if str(assignee) == str(request.user.pk):
@@ -180,18 +179,18 @@ def assign(request: HttpRequest, reference: str) -> HttpResponse:
 
 @_action_view
 def note_create(request: HttpRequest, reference: str) -> HttpResponse:
-    case = case_get_for_user(request.user, reference, action=CaseAction.WORK, request=request)
+    case = case_get_for_user(request.user, reference, action=CaseAction.WORK)
     form = NoteForm(request.POST, prefix="note")
 
     def call(data: dict[str, Any]) -> None:
-        note_add(case=case, author=request.user, body=data["body"], request=request)
+        note_add(case=case, author=request.user, body=data["body"])
 
     return _run(request, case, form, "note", call, success=_("Note added."), anchor="notes")
 
 
 @_action_view
 def attachment_create(request: HttpRequest, reference: str) -> HttpResponse:
-    case = case_get_for_user(request.user, reference, action=CaseAction.WORK, request=request)
+    case = case_get_for_user(request.user, reference, action=CaseAction.WORK)
     form = AttachmentForm(request.POST, request.FILES, prefix="file")
 
     def call(data: dict[str, Any]) -> None:
@@ -200,7 +199,6 @@ def attachment_create(request: HttpRequest, reference: str) -> HttpResponse:
             actor=request.user,
             file=data["file"],
             description=data.get("description", ""),
-            request=request,
         )
 
     return _run(
@@ -210,7 +208,7 @@ def attachment_create(request: HttpRequest, reference: str) -> HttpResponse:
 
 @_action_view
 def user_notice(request: HttpRequest, reference: str) -> HttpResponse:
-    case = case_get_for_user(request.user, reference, action=CaseAction.WORK, request=request)
+    case = case_get_for_user(request.user, reference, action=CaseAction.WORK)
     form = UserNoticeForm(request.POST, prefix="notice")
 
     def call(data: dict[str, Any]) -> None:
@@ -220,7 +218,6 @@ def user_notice(request: HttpRequest, reference: str) -> HttpResponse:
             reason=data.get("reason", ""),
             note=data.get("note", ""),
             actor=request.user,
-            request=request,
         )
 
     return _run(
@@ -230,7 +227,7 @@ def user_notice(request: HttpRequest, reference: str) -> HttpResponse:
 
 @_action_view
 def team_change(request: HttpRequest, reference: str) -> HttpResponse:
-    case = case_get_for_user(request.user, reference, action=CaseAction.SUPERVISE, request=request)
+    case = case_get_for_user(request.user, reference, action=CaseAction.SUPERVISE)
     form = TeamChangeForm(request.POST, prefix="team")
 
     def call(data: dict[str, Any]) -> None:
@@ -239,7 +236,6 @@ def team_change(request: HttpRequest, reference: str) -> HttpResponse:
             team=data["team"],
             reason=data["reason"],
             actor=request.user,
-            request=request,
         )
 
     response = _run(
@@ -254,7 +250,7 @@ def team_change(request: HttpRequest, reference: str) -> HttpResponse:
 
 @_action_view
 def deadline_override_view(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
-    case = case_get_for_user(request.user, reference, action=CaseAction.SUPERVISE, request=request)
+    case = case_get_for_user(request.user, reference, action=CaseAction.SUPERVISE)
     deadline = case_deadlines(case).filter(pk=pk).first()
     if deadline is None:
         raise Http404
@@ -267,7 +263,6 @@ def deadline_override_view(request: HttpRequest, reference: str, pk: int) -> Htt
             reason=data["reason"],
             missed=data.get("missed", False),
             actor=request.user,
-            request=request,
         )
 
     return _run(
@@ -290,14 +285,12 @@ def _hold(case: Case, pk: int) -> Preservation:
 
 @_action_view
 def preservation_extend_view(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
-    case = case_get_for_user(request.user, reference, action=CaseAction.WORK, request=request)
+    case = case_get_for_user(request.user, reference, action=CaseAction.WORK)
     hold = _hold(case, pk)
     form = PreservationExtendForm(request.POST, prefix=f"x{hold.pk}")
 
     def call(data: dict[str, Any]) -> None:
-        preservation_extend(
-            preservation=hold, actor=request.user, note=data.get("note", ""), request=request
-        )
+        preservation_extend(preservation=hold, actor=request.user, note=data.get("note", ""))
 
     return _run(
         request,
@@ -312,14 +305,12 @@ def preservation_extend_view(request: HttpRequest, reference: str, pk: int) -> H
 
 @_action_view
 def preservation_release_view(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
-    case = case_get_for_user(request.user, reference, action=CaseAction.WORK, request=request)
+    case = case_get_for_user(request.user, reference, action=CaseAction.WORK)
     hold = _hold(case, pk)
     form = PreservationReleaseForm(request.POST, prefix=f"r{hold.pk}")
 
     def call(data: dict[str, Any]) -> None:
-        preservation_release(
-            preservation=hold, actor=request.user, reason=data["reason"], request=request
-        )
+        preservation_release(preservation=hold, actor=request.user, reason=data["reason"])
 
     return _run(
         request,

@@ -245,5 +245,5 @@ def case_page(
 @audited(Action.VIEW, object_type="cases.case")
 @staff_required(CaseCapability.WORK_CASES)
 def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
-    case = case_get_for_user(request.user, reference, request=request)
+    case = case_get_for_user(request.user, reference)
     return case_page(request, case)

@@ -47,7 +47,7 @@ def file_response(stored: FieldFile, name: str, content_type: str) -> FileRespon
 @require_GET
 @staff_required(CaseCapability.WORK_CASES)
 def process_document(request: HttpRequest, reference: str, pk: int) -> FileResponse:
-    case = case_get_for_user(request.user, reference, request=request)
+    case = case_get_for_user(request.user, reference)
     process = case.processes.filter(pk=pk).first()
     if process is None or not process.document:
         raise Http404
@@ -66,7 +66,7 @@ def process_document(request: HttpRequest, reference: str, pk: int) -> FileRespo
 @require_GET
 @staff_required(CaseCapability.WORK_CASES)
 def attachment_download(request: HttpRequest, reference: str, pk: int) -> FileResponse:
-    case = case_get_for_user(request.user, reference, request=request)
+    case = case_get_for_user(request.user, reference)
     attachment = case.attachments.filter(pk=pk).first()
     if attachment is None:
         raise Http404

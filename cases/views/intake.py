@@ -39,7 +39,7 @@ def intake(request: HttpRequest) -> HttpResponse:
     form = form_class(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            case = case_intake(actor=request.user, data=form.intake_data(), request=request)
+            case = case_intake(actor=request.user, data=form.intake_data())
         except PermissionDenied as exc:
             raise Http404 from exc
         except ValidationError as exc:

@@ -146,7 +146,7 @@ def request_links(
             if not isinstance(operation, dict):
                 continue
             for code, answer in operation.get("responses", {}).items():
-                source = _LINK_SOURCES.get((operation.get("operationId"), code))
+                source = _LINK_SOURCES.get((str(operation.get("operationId")), str(code)))
                 if source is None:
                     continue
                 answer["links"] = {

@@ -27,7 +27,7 @@ def cybertip_case_for_user(
     if not user_roles(user) & CYBERTIP_ROLES:
         raise Http404
     try:
-        case = case_get_for_user(user, reference, action=CaseAction.WORK, request=request)
+        case = case_get_for_user(user, reference, action=CaseAction.WORK)
     except CaseNotFound as exc:
         raise Http404 from exc
     if case.case_type != CaseType.CHILD_SAFETY:

@@ -67,7 +67,7 @@ def cybertip_case_check(
                 "case_id": case_id,
             }
         )
-    case = case_check(actor, case_id, CaseAction.WORK, request=request, lock=lock)
+    case = case_check(actor, case_id, CaseAction.WORK, lock=lock)
     if case.case_type != CaseType.CHILD_SAFETY:
         raise CaseNotFound(
             denial={

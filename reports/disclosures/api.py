@@ -164,7 +164,7 @@ class ProductionsApi(ApiView):
         tags=["requests"],
     )
     def get(self, request: Request, reference: str) -> Response:
-        case = case_get_for_user(request.user, reference, request=request._request)
+        case = case_get_for_user(request.user, reference)
         agency_id = officer_agency_id(request.user)
         if agency_id is None or case.agency_id != agency_id:
             raise Http404
@@ -203,7 +203,7 @@ class ProductionDownloadApi(ApiView):
     def get(self, request: Request, reference: str, pk: int, token: str) -> FileResponse:
         from reports.disclosures.views import package_file, package_response
 
-        case = case_get_for_user(request.user, reference, request=request._request)
+        case = case_get_for_user(request.user, reference)
         disclosure = disclosure_get(case, pk)
         if not disclosure.is_released or not download_allowed(
             token, disclosure, officer_agency_id(request.user)

@@ -112,7 +112,7 @@ def disclosure_create(
     another must answer the same process and correct a released one.
     """
     with transaction.atomic():
-        case = case_check(actor, case.pk, CaseAction.WORK, request=request, lock=True)
+        case = case_check(actor, case.pk, CaseAction.WORK, lock=True)
         if case.case_type != CaseType.REQUEST:
             raise ValidationError(_("Only a law-enforcement request is answered by disclosure."))
         process = case.processes.filter(pk=data.process_id).first()
@@ -164,7 +164,7 @@ def disclosure_create(
 
 
 def _locked_draft(disclosure: Disclosure, actor: User, request: HttpRequest | None) -> Disclosure:
-    case_check(actor, disclosure.case_id, CaseAction.WORK, request=request)
+    case_check(actor, disclosure.case_id, CaseAction.WORK)
     locked = Disclosure.objects.select_for_update().get(pk=disclosure.pk)
     if locked.state != DisclosureState.DRAFT:
         raise ConcurrentUpdate(_("This disclosure is no longer a draft; reload the case."))
@@ -290,7 +290,7 @@ def disclosure_return(
     if not reason:
         raise ValidationError({"reason": _("Say what must change.")})
     with transaction.atomic():
-        case = case_check(actor, disclosure.case_id, CaseAction.WORK, request=request)
+        case = case_check(actor, disclosure.case_id, CaseAction.WORK)
         _move(disclosure, DisclosureState.READY, state=DisclosureState.DRAFT, submitted_at=None)
         timeline_event_add(
             case=case,
@@ -329,7 +329,7 @@ def disclosure_release(
     from reports.disclosures.tasks import render_enqueue
 
     with transaction.atomic():
-        case = case_check(actor, disclosure.case_id, CaseAction.WORK, request=request, lock=True)
+        case = case_check(actor, disclosure.case_id, CaseAction.WORK, lock=True)
         locked = Disclosure.objects.select_for_update().get(pk=disclosure.pk)
         refusal = policy.release_refusal(locked, actor, preparers_of(locked))
         if refusal:
@@ -375,7 +375,7 @@ def disclosure_download_renew(
     from reports.disclosures.links import download_expired
 
     with transaction.atomic():
-        case = case_check(actor, disclosure.case_id, CaseAction.WORK, request=request, lock=True)
+        case = case_check(actor, disclosure.case_id, CaseAction.WORK, lock=True)
         locked = Disclosure.objects.select_related("case").get(pk=disclosure.pk)
         if locked.state != DisclosureState.RELEASED:
             raise ValidationError(_("Only a released disclosure has a download link."))

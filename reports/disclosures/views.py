@@ -85,7 +85,7 @@ def _action(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
 
 
 def _work_case(request: HttpRequest, reference: str) -> Any:
-    return case_get_for_user(request.user, reference, action=CaseAction.WORK, request=request)
+    return case_get_for_user(request.user, reference, action=CaseAction.WORK)
 
 
 @_action
@@ -260,7 +260,7 @@ def _download(request: HttpRequest, case: Any, disclosure: Disclosure, what: str
 @require_GET
 @staff_required(CaseCapability.WORK_CASES)
 def staff_download(request: HttpRequest, reference: str, pk: int, what: str) -> FileResponse:
-    case = case_get_for_user(request.user, reference, request=request)
+    case = case_get_for_user(request.user, reference)
     return _download(request, case, disclosure_get(case, pk), what)
 
 
@@ -270,7 +270,7 @@ def staff_download(request: HttpRequest, reference: str, pk: int, what: str) -> 
 def officer_download(
     request: AuthenticatedHttpRequest, reference: str, pk: int, token: str
 ) -> HttpResponse:
-    case = case_get_for_user(request.user, reference, request=request)
+    case = case_get_for_user(request.user, reference)
     disclosure = disclosure_get(case, pk)
     if not disclosure.is_released or not download_allowed(
         token, disclosure, officer_agency_id(request.user)

@@ -146,6 +146,24 @@ def test_a_transition_moves_the_case_and_says_so(responder, case):
 
 
 @pytest.mark.django_db
+def test_steps_and_refusals_are_logged_with_the_callers_address(responder, outsider, case):
+    """The services take no request: the access log's request context supplies where a
+    step or a refusal came from (issue 11, item 4)."""
+    refused = verified_client(outsider).get(page_url(case), REMOTE_ADDR="198.51.100.23")
+    assert refused.status_code == 404
+    denial = AccessEvent.objects.get(actor=outsider, outcome="denied", action="case_view")
+    assert str(denial.ip) == "198.51.100.23" and denial.request_id
+    moved = verified_client(responder).post(
+        reverse("cases:transition", args=[case.reference]),
+        {"to_status": "triage", "expected_status": "received"},
+        REMOTE_ADDR="198.51.100.24",
+    )
+    assert moved.status_code == 302
+    step = AccessEvent.objects.get(actor=responder, action="transition")
+    assert str(step.ip) == "198.51.100.24" and step.request_id
+
+
+@pytest.mark.django_db
 def test_a_missing_reason_is_shown_on_the_form_and_nothing_moves(legal, case):
     Case.objects.filter(pk=case.pk).update(status=CaseStatus.TRIAGE)
     response = verified_client(legal).post(
