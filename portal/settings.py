@@ -1,4 +1,8 @@
-"""Liaison settings: one module, configured from the environment.
+"""Liaison settings: the one module Django loads, configured from the environment.
+
+Its larger blocks (Celery and the beat schedule, the REST API, the CyberTipline,
+disclosures) are modules of ``portal/settings_parts/``, imported below where each block
+belongs; ``portal/settings_parts/environment.py`` reads what they all need first.
 
 Every setting read from the environment is listed in ``docs/configuration.md`` with its
 default. ``LIAISON_ENV=production`` switches production on: ``SECRET_KEY``, ``ALLOWED_HOSTS``
@@ -12,20 +16,17 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-import environ
-from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-env = environ.Env()
-
-LIAISON_ENV = env.str("LIAISON_ENV", default="development")
-if LIAISON_ENV not in {"development", "production"}:
-    raise ImproperlyConfigured("LIAISON_ENV must be 'development' or 'production'.")
-PRODUCTION = LIAISON_ENV == "production"
-VAR_DIR = Path(env.str("LIAISON_VAR_DIR", default=str(BASE_DIR / "var")))
+from portal.settings_parts.environment import (  # noqa: F401 (LIAISON_ENV: a setting too)
+    BASE_DIR,
+    LIAISON_ENV,
+    PRODUCTION,
+    VAR_DIR,
+    env,
+)
 
 if PRODUCTION:
     SECRET_KEY = env.str("SECRET_KEY")
@@ -358,167 +359,16 @@ else:
     EMAIL_FILE_PATH = VAR_DIR / "mail"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="liaison@provider.example.com")
 
-# --- Celery ---------------------------------------------------------------------------------
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
-if CELERY_BROKER_URL.startswith("filesystem://"):
-    _queue_dir = VAR_DIR / "celery" / "queue"
-    _queue_dir.mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_queue_dir),
-        "data_folder_out": str(_queue_dir),
-        "control_folder": str(VAR_DIR / "celery" / "control"),
-        "store_processed": False,
-        # The filesystem transport polls; at the default 1 s a worker takes ~2 tasks/s.
-        "polling_interval": 0.1,
-    }
-CELERY_TASK_IGNORE_RESULT = True
-CELERY_TASK_ACKS_LATE = True
-CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-# LIAISON_TASK_QUEUES=split (deploy/k8s): rendering and CyberTipline submission get queues of
-# their own, each with its own workers (CPU-heavy renders never delay reminders; only the
-# cybertip workers may reach NCMEC). Unset: every task on the default queue, as `make run`.
-if env.str("LIAISON_TASK_QUEUES", default="single") == "split":
-    CELERY_TASK_ROUTES = {
-        "reports.disclosures.tasks.*": {"queue": "render"},
-        "reports.cybertip.tasks.*": {"queue": "cybertip"},
-    }
-# The beat schedule, in one place. Every entry expires before the next tick, so a backlog
-# after an outage never runs the same sweep many times over.
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {
-    # Deadline reminders, escalations and lapsed-hold releases (docs/reminders.md). The sweep
-    # reads the deadlines' state, so a tick that never ran is made up by the next one.
-    "deadline-reminders-sweep": {
-        "task": "cases.tasks.reminders_sweep",
-        "schedule": 60.0,
-        "options": {"expires": 50},
-    },
-    # The morning digest: sent once per user and day from LIAISON_DIGEST_HOUR (business
-    # time); every quarter of an hour so that a scheduler down at 07:00 still sends it.
-    "deadline-digest": {
-        "task": "cases.tasks.reminders_digest",
-        "schedule": crontab(minute="*/15"),
-        "options": {"expires": 14 * 60},
-    },
-    # Chain access events left unsealed (the on-commit sealer normally got them already).
-    "audit-seal": {
-        "task": "portal.audit.tasks.audit_chain_seal",
-        "schedule": 15.0,
-        "options": {"expires": 14},
-    },
-    # Export the log's signed head hash once a day, after midnight UTC (docs/audit.md).
-    "audit-checkpoint": {
-        "task": "portal.audit.tasks.audit_checkpoint_write",
-        "schedule": crontab(minute=5, hour=0),
-        "options": {"expires": 6 * 3600},
-    },
-    # Deadlines met after their due time are recorded as missed (cases/services/missed.py);
-    # open ones past due stay open for the reminder sweep to escalate.
-    "deadlines-missed-mark": {
-        "task": "cases.tasks.deadlines_missed_mark",
-        "schedule": 300.0,
-        "options": {"expires": 280},
-    },
-    # Proves beat and a worker are alive and measures queue lag; staff see a banner and
-    # /healthz/celery turns "late" when it is more than 3 minutes old.
-    "heartbeat": {
-        "task": "portal.notifications.tasks.heartbeat",
-        "schedule": 60.0,
-        "options": {"expires": 50},
-    },
-    # Queues again notification deliveries whose task was lost (a killed worker, a broker
-    # that was down when the notification was created).
-    "notification-deliveries-redrive": {
-        "task": "portal.notifications.tasks.deliveries_redrive",
-        "schedule": 60.0,
-        "options": {"expires": 50},
-    },
-}
+# --- Celery: broker, routes and the beat schedule (portal/settings_parts/celery.py) ---------
+from portal.settings_parts.celery import *  # noqa: E402, F403
 
 # --- Notifications (portal/notifications, docs/notifications.md) -----------------------------
 # Optional outgoing webhook (Slack-compatible JSON), HMAC-SHA256-signed with the secret.
 LIAISON_WEBHOOK_URL = env.str("LIAISON_WEBHOOK_URL", default="")
 LIAISON_WEBHOOK_SECRET = env.str("LIAISON_WEBHOOK_SECRET", default="")
 
-# --- REST API -------------------------------------------------------------------------------
-# The API authenticates with bearer tokens only (no session, so no CSRF exposure); errors are
-# RFC 9457 problem+json. Views subclass portal.api.views.ApiView (or ApiEndpointMixin).
-REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_AUTHENTICATION_CLASSES": ["portal.api.auth.BearerTokenAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": [
-        "rest_framework.permissions.IsAuthenticated",
-        "portal.api.auth.HasTokenScope",
-    ],
-    "DEFAULT_THROTTLE_CLASSES": [
-        "portal.api.throttles.TokenRateThrottle",
-        "portal.api.throttles.PublicRateThrottle",
-    ],
-    "DEFAULT_THROTTLE_RATES": {
-        "token": env.str("LIAISON_API_TOKEN_RATE", default="120/min"),
-        "public": env.str("LIAISON_API_PUBLIC_RATE", default="60/min"),
-    },
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": [
-        "portal.api.parsers.JSONParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
-    "EXCEPTION_HANDLER": "portal.api.exceptions.problem_exception_handler",
-    "DEFAULT_PAGINATION_CLASS": "portal.api.pagination.StandardPagination",
-    "PAGE_SIZE": 50,
-}
-SPECTACULAR_SETTINGS = {
-    "TITLE": "Liaison law-enforcement API",
-    "DESCRIPTION": (
-        "Submit legal process, track it and download productions. Authenticate with "
-        "`Authorization: Bearer <token>`; tokens come from the officer portal. Errors are "
-        "RFC 9457 problem details (`application/problem+json`) with field-level `errors`. "
-        "Each token is rate-limited; a 429 carries `Retry-After`. Every call is logged."
-    ),
-    "VERSION": "1.0.0",
-    "SCHEMA_PATH_PREFIX": r"/api/v1",
-    "SERVE_INCLUDE_SCHEMA": False,
-    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
-    "SERVE_AUTHENTICATION": [],
-    "COMPONENT_SPLIT_REQUEST": True,
-    "SWAGGER_UI_DIST": "SIDECAR",  # served from our static files: no CDN
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
-    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "persistAuthorization": False},
-    "POSTPROCESSING_HOOKS": [
-        "drf_spectacular.hooks.postprocess_schema_enums",
-        "portal.api.schema.problem_responses",
-        "portal.api.schema.request_links",
-    ],
-    # Stable names for the domain's choice sets in the schema (cases/api).
-    "ENUM_NAME_OVERRIDES": {
-        "CaseStatusEnum": "cases.models.CaseStatus",
-        "ProcessKindEnum": "cases.models.ProcessKind",
-        "OfficerProcessKindEnum": "cases.officer.selectors.OFFICER_KINDS",
-        "DeadlineKindEnum": "cases.models.DeadlineKind",
-        "DeadlineStatusEnum": "cases.models.DeadlineStatus",
-        "PreservationStatusEnum": "cases.models.PreservationStatus",
-        "TimelineKindEnum": "cases.models.TimelineKind",
-        "TargetKindEnum": "cases.models.TargetKind",
-        "DataCategoryEnum": "cases.models.DataCategory",
-        "ReceivedViaEnum": "cases.models.ReceivedVia",
-    },
-}
-LIAISON_API_TOKEN_DAYS = env.int("LIAISON_API_TOKEN_DAYS", default=90)
-# Failed token authentications per client address and window before 429 without a lookup
-# (portal/api/auth_failures.py); identical failures are logged 1st, 10th, 100th ... time.
-LIAISON_API_AUTH_FAILURES = env.int("LIAISON_API_AUTH_FAILURES", default=20)
-LIAISON_API_AUTH_FAILURE_WINDOW = env.int("LIAISON_API_AUTH_FAILURE_WINDOW_SECONDS", default=300)
-# Absolute links in e-mails (enrolment links) start with this.
-# Default: where `make run` serves (LIAISON_HOST, LIAISON_PORT), so links point at it.
-LIAISON_BASE_URL = env.str(
-    "LIAISON_BASE_URL",
-    default=f"http://{env.str('LIAISON_HOST', default='127.0.0.1')}:"
-    f"{env.str('LIAISON_PORT', default='8000')}",
-)
-LIAISON_ENROLMENT_LINK_HOURS = env.int("LIAISON_ENROLMENT_LINK_HOURS", default=72)
+# --- REST API (portal/settings_parts/api.py) -----------------------------------------------
+from portal.settings_parts.api import *  # noqa: E402, F403
 
 # --- Audit ----------------------------------------------------------------------------------
 # Access events about cases are kept this long (years), then may be archived.
@@ -555,103 +405,9 @@ LIAISON_METRICS_NETWORKS = env.list(
 LIAISON_METRICS_AT_RISK_HOURS = env.int("LIAISON_METRICS_AT_RISK_HOURS", default=24)
 LIAISON_METRICS_STATE_CACHE_SECONDS = env.int("LIAISON_METRICS_STATE_CACHE_SECONDS", default=15)
 
-# --- NCMEC CyberTipline (reports/cybertip, docs/decisions/0021-cybertipline-reports.md) ------
-# Which NCMEC server reports go to: "local" (the project's test server at
-# LIAISON_CYBERTIP_URL), "test" (NCMEC's exttest) or "production". Production is refused
-# unless LIAISON_ENV=production AND LIAISON_CYBERTIP_ALLOW_PRODUCTION is on, so no demo or
-# test install can ever reach NCMEC's production server.
-LIAISON_CYBERTIP_ENVIRONMENT = env.str("LIAISON_CYBERTIP_ENVIRONMENT", default="local")
-LIAISON_CYBERTIP_ALLOW_PRODUCTION = env.bool("LIAISON_CYBERTIP_ALLOW_PRODUCTION", default=False)
-LIAISON_CYBERTIP_URL = env.str("LIAISON_CYBERTIP_URL", default="http://127.0.0.1:8102/ispws")
-LIAISON_CYBERTIP_USERNAME = env.str("LIAISON_CYBERTIP_USERNAME", default="liaison-demo")
-LIAISON_CYBERTIP_PASSWORD = env.str("LIAISON_CYBERTIP_PASSWORD", default="liaison-demo")
-LIAISON_CYBERTIP_TIMEOUT_SECONDS = env.float("LIAISON_CYBERTIP_TIMEOUT_SECONDS", default=30.0)
-# The schema reports are validated against; drop NCMEC's live /xsd here to follow a revision.
-LIAISON_CYBERTIP_XSD = Path(
-    env.str(
-        "LIAISON_CYBERTIP_XSD",
-        default=str(BASE_DIR / "reports" / "cybertip" / "schema" / "cyber_tipline.xsd"),
-    )
-)
-# The reporter (required e-mail, 2258A(h)(1) receipt goes to it) and an optional contact.
-LIAISON_CYBERTIP_REPORTER = {
-    "first_name": env.str("LIAISON_CYBERTIP_REPORTER_FIRST_NAME", default=""),
-    "last_name": env.str("LIAISON_CYBERTIP_REPORTER_LAST_NAME", default=""),
-    "email": env.str(
-        "LIAISON_CYBERTIP_REPORTER_EMAIL",
-        default="" if PRODUCTION else "child-safety@provider.example.com",
-    ),
-    "phone": env.str("LIAISON_CYBERTIP_REPORTER_PHONE", default=""),
-}
-LIAISON_CYBERTIP_CONTACT = {
-    "first_name": env.str("LIAISON_CYBERTIP_CONTACT_FIRST_NAME", default=""),
-    "last_name": env.str("LIAISON_CYBERTIP_CONTACT_LAST_NAME", default=""),
-    "email": env.str("LIAISON_CYBERTIP_CONTACT_EMAIL", default=""),
-    "phone": env.str("LIAISON_CYBERTIP_CONTACT_PHONE", default=""),
-}
-LIAISON_CYBERTIP_PLATFORM = env.str("LIAISON_CYBERTIP_PLATFORM", default="Example Platform")
-# Teams whose child-safety cases the submitter (a system actor) may work.
-LIAISON_CYBERTIP_TEAMS = env.list("LIAISON_CYBERTIP_TEAMS", default=["default", "child-safety"])
-
-# --- Disclosures (reports/disclosures; docs/decisions/0024-disclosure-signing.md) ---------
-# Paper of the letters and certificates: "Letter" (US courts) or "A4".
-LIAISON_DISCLOSURE_PAPER = env.str("LIAISON_DISCLOSURE_PAPER", default="Letter")
-LIAISON_DISCLOSURE_LETTERHEAD = {
-    "name": env.str("LIAISON_DISCLOSURE_ORG_NAME", default="Example Platform, Inc."),
-    "department": env.str("LIAISON_DISCLOSURE_ORG_DEPARTMENT", default="Law Enforcement Response"),
-    "address": env.list(
-        "LIAISON_DISCLOSURE_ORG_ADDRESS",
-        default=["100 Example Way", "Springfield, CA 90000", "United States"],
-    ),
-    "email": env.str("LIAISON_DISCLOSURE_ORG_EMAIL", default="lers@example.com"),
-    "phone": env.str("LIAISON_DISCLOSURE_ORG_PHONE", default="+1 555 010 0100"),
-}
-# The custodian of records who makes the 28 USC 1746 declaration, and where it is executed.
-LIAISON_DISCLOSURE_CUSTODIAN = {
-    "name": env.str("LIAISON_DISCLOSURE_CUSTODIAN_NAME", default="Jordan Example"),
-    "title": env.str("LIAISON_DISCLOSURE_CUSTODIAN_TITLE", default="Custodian of Records"),
-    "place": env.str("LIAISON_DISCLOSURE_CUSTODIAN_PLACE", default="Springfield, California"),
-}
-# The organisation's signing key and certificate: a PKCS#12 file, or PEM key + certificate
-# (+ chain). Unset: the demo PKI under var/ (``manage.py disclosure_demo_pki``).
-LIAISON_DISCLOSURE_PKI_DIR = Path(
-    env.str("LIAISON_DISCLOSURE_PKI_DIR", default=str(VAR_DIR / "disclosures" / "pki"))
-)
-LIAISON_DISCLOSURE_SIGNING_PKCS12 = env.str("LIAISON_DISCLOSURE_SIGNING_PKCS12", default="")
-LIAISON_DISCLOSURE_SIGNING_PASSPHRASE = env.str("LIAISON_DISCLOSURE_SIGNING_PASSPHRASE", default="")
-LIAISON_DISCLOSURE_SIGNING_KEY = env.str(
-    "LIAISON_DISCLOSURE_SIGNING_KEY", default=str(LIAISON_DISCLOSURE_PKI_DIR / "signer.key")
-)
-LIAISON_DISCLOSURE_SIGNING_CERT = env.str(
-    "LIAISON_DISCLOSURE_SIGNING_CERT", default=str(LIAISON_DISCLOSURE_PKI_DIR / "signer.crt")
-)
-LIAISON_DISCLOSURE_SIGNING_CHAIN = env.list(
-    "LIAISON_DISCLOSURE_SIGNING_CHAIN", default=[str(LIAISON_DISCLOSURE_PKI_DIR / "ca.crt")]
-)
-# Roots a signature must chain to for "trusted" (verify endpoint and command).
-LIAISON_DISCLOSURE_TRUST_ROOTS = env.list(
-    "LIAISON_DISCLOSURE_TRUST_ROOTS", default=[str(LIAISON_DISCLOSURE_PKI_DIR / "ca.crt")]
-)
-# An RFC 3161 timestamp authority: set for PAdES B-T (``manage.py disclosure_tsa`` serves one).
-LIAISON_DISCLOSURE_TSA_URL = env.str("LIAISON_DISCLOSURE_TSA_URL", default="")
-# PAdES level of the signature: "B-B", "B-T" (needs the TSA) or "B-LT" (B-T plus the chain
-# and revocation data embedded in the signed revision's DSS, so it validates without
-# fetching). Unset: B-LT with a TSA, B-B without. B-LT without its CRLs fails at signing.
-LIAISON_DISCLOSURE_PADES_LEVEL = env.str(
-    "LIAISON_DISCLOSURE_PADES_LEVEL", default="B-LT" if LIAISON_DISCLOSURE_TSA_URL else "B-B"
-)
-# DER or PEM CRLs covering the signer's and the TSA's certificates, embedded for B-LT.
-LIAISON_DISCLOSURE_CRLS = env.list(
-    "LIAISON_DISCLOSURE_CRLS", default=[str(LIAISON_DISCLOSURE_PKI_DIR / "ca.crl")]
-)
-# How long an officer's download link works after release (days).
-LIAISON_DISCLOSURE_DOWNLOAD_DAYS = env.int("LIAISON_DISCLOSURE_DOWNLOAD_DAYS", default=30)
-# Manifests longer than this go into the ZIP as CSV; the PDF prints the CSV's SHA-256.
-LIAISON_DISCLOSURE_MANIFEST_PDF_ROWS = env.int("LIAISON_DISCLOSURE_MANIFEST_PDF_ROWS", default=300)
-# Largest produced file accepted (bytes).
-LIAISON_DISCLOSURE_FILE_MAX_BYTES = env.int(
-    "LIAISON_DISCLOSURE_FILE_MAX_BYTES", default=200 * 1024 * 1024
-)
+# --- NCMEC CyberTipline and disclosures (portal/settings_parts/) ----------------------------
+from portal.settings_parts.cybertip import *  # noqa: E402, F403
+from portal.settings_parts.disclosures import *  # noqa: E402, F403
 
 # --- Logging: never secrets or personal data; request ids tie lines to access events -------
 # LOG_FORMAT=json: one JSON object a line (portal/logs.py), the production default.

@@ -1,33 +1,28 @@
-"""Agencies and officers: application, call-back verification, suspension, enrolment links.
+"""Agencies and officers: application, call-back verification, suspension.
 
 Forged police requests are a known attack, so an officer is trusted only after two checks
 by staff: the e-mail domain belongs to the agency, and the agency, called back on a number
 from an independent directory (``Agency.directory_phone``, never the applicant's), confirms
 the person. ``officer_access_refusal`` is the one rule deciding whether an officer may act
-now; the API token check and the officer portal both ask it on every request.
+now; the API token check and the officer portal both ask it on every request. The
+one-time links that let a verified officer set a password are ``portal.accounts.enrolment``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import secrets
 from collections.abc import Iterable
-from datetime import timedelta
 
 import phonenumbers
 from django.conf import settings
 from django.contrib.auth.models import Group
-from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import DomainNameValidator
 from django.db import transaction
 from django.http import HttpRequest
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -209,7 +204,7 @@ def agency_reinstate(
 # --- Officers -------------------------------------------------------------------------------
 
 
-def _send(*, to: str, template: str, context: dict, language: str = "") -> None:
+def officer_email_send(*, to: str, template: str, context: dict, language: str = "") -> None:
     """Send a plain-text e-mail after the change is committed; a mail outage must not undo it
     (staff can send a new enrolment link). Written in ``language`` (the officer's), else in
     the language of the page being served (the applicant's browser)."""
@@ -261,7 +256,7 @@ def officer_apply(
             outcome=Outcome.DENIED,
             details={"reason": "email_taken", "agency": agency.name},
         )
-        _send(to=email, template="application_duplicate", context=context)
+        officer_email_send(to=email, template="application_duplicate", context=context)
         return None
     with transaction.atomic():
         user = User(
@@ -291,7 +286,7 @@ def officer_apply(
             obj=officer,
             details={"agency": agency.name},
         )
-    _send(to=email, template="application_received", context=context)
+    officer_email_send(to=email, template="application_received", context=context)
     return officer
 
 
@@ -332,6 +327,8 @@ def officer_approve(
             obj=officer,
             details={"called": officer.agency.directory_phone, "note": note.strip()[:500]},
         )
+    from portal.accounts.enrolment import officer_enrolment_link_send  # it needs this module
+
     officer_enrolment_link_send(officer=officer, actor=actor, request=request, audit=False)
     return True
 
@@ -455,106 +452,3 @@ def officer_create_verified(
             details={"agency": agency.name, "user": email},
         )
     return officer
-
-
-# --- One-time enrolment links ---------------------------------------------------------------
-
-_ENROLMENT_SALT = "portal.accounts.onboarding.enrolment"
-
-
-def _account_state(user: User) -> str:
-    """Changes when the password is set or the user signs in, which spends the link."""
-    return salted_hmac(
-        _ENROLMENT_SALT,
-        f"{user.pk}:{user.password}:{user.security_stamp}:{user.last_login}",
-        algorithm="sha256",
-    ).hexdigest()[:32]
-
-
-def enrolment_token_make(user: User) -> str:
-    return signing.dumps({"u": user.pk, "s": _account_state(user)}, salt=_ENROLMENT_SALT)
-
-
-def enrolment_token_user(token: str) -> User | None:
-    """The officer a link was made for, if it is authentic, unexpired and unspent."""
-    max_age = timedelta(hours=settings.LIAISON_ENROLMENT_LINK_HOURS)
-    try:
-        data = signing.loads(token, salt=_ENROLMENT_SALT, max_age=max_age)
-    except signing.BadSignature:
-        return None
-    user = User.objects.select_related("officer__agency").filter(pk=data.get("u")).first()
-    if user is None or data.get("s") != _account_state(user):
-        return None
-    if officer_access_refusal(user) is not None:
-        return None
-    return user
-
-
-def enrolment_link_claim(token: str, request: HttpRequest) -> bool:
-    """Bind a link to the first browser that opens it; False for any other browser.
-
-    The token travels in the URL path, which proxies and browsers keep in their logs
-    (security review, finding 7). Whoever reads it there afterwards finds it bound to the
-    officer's browser session, so a copied link opens nothing. The binding lives in the
-    shared cache for the link's lifetime.
-    """
-    from django.core.cache import cache
-
-    session = request.session
-    digest = hashlib.sha256(token.encode()).hexdigest()[:32]
-    claim = session.get("liaison_enrolment_claim") or secrets.token_hex(16)
-    if session.get("liaison_enrolment_claim") != claim:
-        session["liaison_enrolment_claim"] = claim
-    timeout = settings.LIAISON_ENROLMENT_LINK_HOURS * 3600
-    key = f"liaison:enrolment-link:{digest}"
-    cache.add(key, claim, timeout=timeout)
-    return bool(cache.get(key) == claim)
-
-
-def enrolment_link(user: User) -> str:
-    path = reverse("officer:enrol", args=[enrolment_token_make(user)])
-    return settings.LIAISON_BASE_URL.rstrip("/") + path
-
-
-def officer_enrolment_link_send(
-    *,
-    officer: Officer,
-    actor: User | None = None,
-    request: HttpRequest | None = None,
-    audit: bool = True,
-) -> str:
-    """E-mail the officer a fresh one-time link to set a password and enrol 2FA (only to
-    the officer's own address; staff who send it need to manage officers)."""
-    capability_require(
-        actor,
-        Capability.MANAGE_OFFICERS,
-        action="enrolment_link_sent",
-        obj=officer,
-        allow=actor is None,
-    )
-    link = enrolment_link(officer.user)
-    if audit:
-        access_event_record(action="enrolment_link_sent", request=request, actor=actor, obj=officer)
-    _send(
-        to=officer.user.email,
-        language=officer.user.language,
-        template="enrolment_link",
-        context={
-            "first_name": officer.user.first_name,
-            "agency": officer.agency.name,
-            "link": link,
-            "hours": settings.LIAISON_ENROLMENT_LINK_HOURS,
-        },
-    )
-    return link
-
-
-def officer_password_set_from_link(
-    *, user: User, password: str, request: HttpRequest | None = None
-) -> None:
-    """Set the first password through an enrolment link; the link is spent by this."""
-    with transaction.atomic():
-        user.set_password(password)
-        user.security_stamp = _new_security_stamp()
-        user.save(update_fields=["password", "security_stamp"])
-        access_event_record(action="password_set", request=request, actor=user, obj=user)

@@ -15,12 +15,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from portal.accounts.enrolment import officer_enrolment_link_send
 from portal.accounts.models import Agency, Officer
 from portal.accounts.onboarding import (
     agency_reinstate,
     agency_suspend,
     officer_approve,
-    officer_enrolment_link_send,
     officer_reinstate,
     officer_reject,
     officer_suspend,

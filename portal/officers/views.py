@@ -19,15 +19,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from portal.accounts.middleware import AUTH_AT_KEY
-from portal.accounts.onboarding import (
-    REFUSAL_LABELS,
+from portal.accounts.enrolment import (
     enrolment_link_claim,
     enrolment_token_user,
-    officer_access_refusal,
-    officer_apply,
     officer_password_set_from_link,
 )
+from portal.accounts.middleware import AUTH_AT_KEY
+from portal.accounts.onboarding import REFUSAL_LABELS, officer_access_refusal, officer_apply
 from portal.accounts.roles import Role, has_role
 from portal.accounts.tokens import api_token_issue, api_token_revoke, api_tokens_of_user
 from portal.audit.access import audit_exempt

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Browser, Page, expect
 
-from portal.accounts.onboarding import officer_enrolment_link_send
+from portal.accounts.enrolment import officer_enrolment_link_send
 from tests.cases.factories import intake
 from tests.e2e.conftest import TIMEOUT_MS, VIEWPORT, csp_violations, screenshot
 from tests.factories import PASSWORD, totp_device

@@ -282,7 +282,7 @@ def _matching(o: dict[str, Any], people: dict) -> None:
 
 
 def _platform(o: dict[str, Any], people: dict, enrolee: Officer) -> None:
-    from portal.accounts.onboarding import enrolment_token_make
+    from portal.accounts.enrolment import enrolment_token_make
     from portal.notifications.services import notification_send
     from reports.transparency.figures import ReportOptions
     from reports.transparency.models import ReportKind

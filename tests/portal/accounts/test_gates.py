@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import pytest
 
+from portal.accounts.enrolment import officer_enrolment_link_send
 from portal.accounts.gates import CapabilityDenied
 from portal.accounts.models import Agency, ApiToken, Officer
 from portal.accounts.onboarding import (
     agency_create,
     agency_reinstate,
     agency_suspend,
-    officer_enrolment_link_send,
     officer_reinstate,
     officer_suspend,
 )

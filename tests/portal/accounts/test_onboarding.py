@@ -18,14 +18,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from portal.accounts.enrolment import enrolment_link, enrolment_token_user
 from portal.accounts.models import Agency, Officer, User
-from portal.accounts.onboarding import (
-    agency_create,
-    enrolment_link,
-    enrolment_token_user,
-    officer_apply,
-    officer_approve,
-)
+from portal.accounts.onboarding import agency_create, officer_apply, officer_approve
 from portal.accounts.onboarding_risk import officer_risk_signals
 from portal.accounts.roles import Role, has_role
 from portal.audit.models import AccessEvent

@@ -142,8 +142,8 @@ def test_revoking_ones_own_tokens_leaves_other_users_tokens(officer_a, officer_b
 def test_an_enrolment_link_read_from_a_log_opens_nothing(officer_a):
     """Finding 7: the link's token sits in the URL path, which proxies log. Bound to the
     first browser that opens it, a copy opens nothing elsewhere."""
+    from portal.accounts.enrolment import enrolment_link
     from portal.accounts.models import Officer
-    from portal.accounts.onboarding import enrolment_link
 
     Officer.objects.filter(pk=officer_a.pk).update(status=Officer.Status.VERIFIED)
     url = enrolment_link(officer_a.user).split("://", 1)[1].split("/", 1)[1]

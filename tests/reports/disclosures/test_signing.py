@@ -15,7 +15,7 @@ import pytest
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
-from reports.disclosures import document, signing
+from reports.disclosures import document, signing, validation
 from reports.disclosures.models import DisclosureKind, NotProducedReason, PackageStatus
 from reports.disclosures.package import package_build
 from tests.reports.disclosures.conftest import ARTIFACTS
@@ -64,7 +64,7 @@ def test_production_validates_with_pyhanko_and_pdfsig(
     assert package.status == PackageStatus.DONE
     data = content(package.pdf_file)
 
-    report = signing.pdf_validate(data)
+    report = validation.pdf_validate(data)
     assert report.ok
     (sig,) = report.signatures
     assert sig.intact and sig.valid and sig.trusted and sig.whole_file
@@ -84,7 +84,7 @@ def test_a_flipped_byte_is_detected(collecting_case, responder, legal, tmp_path)
     data = bytearray(content(package.pdf_file))
     at = data.index(b"Production of records")  # the document's title, inside the signed range
     data[at] = ord("Q")
-    report = signing.pdf_validate(bytes(data))
+    report = validation.pdf_validate(bytes(data))
     assert not report.ok
     assert not report.signatures[0].intact
     assert pdfsig(bytes(data), tmp_path)["Signature Validation"] != "Signature is Valid."
@@ -98,7 +98,7 @@ def test_an_appended_revision_is_detected(collecting_case, responder, legal, tmp
     out = io.BytesIO()
     writer.write(out)
     changed = out.getvalue()
-    report = signing.pdf_validate(changed)
+    report = validation.pdf_validate(changed)
     assert not report.ok
     assert report.signatures[0].intact  # the signed bytes are untouched...
     assert not report.signatures[0].whole_file  # ...but they are no longer the whole file
@@ -107,7 +107,7 @@ def test_an_appended_revision_is_detected(collecting_case, responder, legal, tmp
 
 def test_b_t_with_the_project_timestamp_authority(collecting_case, responder, legal, tsa_url):
     _disclosure, package = built(collecting_case, responder, legal, tsa_url=tsa_url)
-    report = signing.pdf_validate(content(package.pdf_file))
+    report = validation.pdf_validate(content(package.pdf_file))
     assert report.ok
     assert report.signatures[0].timestamp is not None
     assert report.signatures[0].timestamp_trusted
@@ -117,7 +117,7 @@ def test_b_t_with_the_project_timestamp_authority(collecting_case, responder, le
 def test_the_zip_holds_exactly_the_manifest(collecting_case, responder, legal):
     disclosure, package = built(collecting_case, responder, legal)
     pdf = content(package.pdf_file)
-    manifest = json.loads(signing.pdf_validate(pdf).embedded[document.MANIFEST_JSON])
+    manifest = json.loads(validation.pdf_validate(pdf).embedded[document.MANIFEST_JSON])
     with zipfile.ZipFile(io.BytesIO(content(package.zip_file))) as archive:
         names = sorted(archive.namelist())
         assert names == sorted(
@@ -227,7 +227,7 @@ def test_pages_rendered_for_review(collecting_case, responder, legal, tsa_url):
     for png in pngs:
         assert png.stat().st_size > 10_000  # a page with content, not a blank
     for package in (production, no_records, rejection):
-        assert signing.pdf_validate(content(package.pdf_file)).ok
+        assert validation.pdf_validate(content(package.pdf_file)).ok
 
 
 def test_b_lt_validates_from_the_embedded_data_alone(
@@ -244,7 +244,7 @@ def test_b_lt_validates_from_the_embedded_data_alone(
     dss = DocumentSecurityStore.read_dss(PdfFileReader(io.BytesIO(data)))
     assert len(dss.crls) == 1
     assert len(list(dss.load_certs())) >= 3  # signer, TSA, root
-    report = signing.pdf_validate(data)
+    report = validation.pdf_validate(data)
     assert report.ok
     (sig,) = report.signatures
     assert sig.long_term and sig.level == "B-LT"
@@ -259,7 +259,7 @@ def test_b_lt_validates_from_the_embedded_data_alone(
 def test_b_lt_without_its_dss_is_not_long_term(collecting_case, responder, legal, tsa_url):
     """A B-T file (no DSS) is reported as B-T, never as long-term."""
     _disclosure, package = built(collecting_case, responder, legal, tsa_url=tsa_url, level="B-T")
-    (sig,) = signing.pdf_validate(content(package.pdf_file)).signatures
+    (sig,) = validation.pdf_validate(content(package.pdf_file)).signatures
     assert sig.ok and not sig.long_term and sig.level == "B-T"
 
 
@@ -268,7 +268,7 @@ def test_a_flipped_byte_in_a_b_lt_file_is_detected(collecting_case, responder, l
     data = bytearray(content(package.pdf_file))
     at = data.index(b"Production of records")
     data[at] = ord("Q")
-    (sig,) = signing.pdf_validate(bytes(data)).signatures
+    (sig,) = validation.pdf_validate(bytes(data)).signatures
     assert not sig.intact and not sig.ok and not sig.long_term
 
 

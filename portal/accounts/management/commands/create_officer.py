@@ -7,8 +7,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from portal.accounts.enrolment import enrolment_link
 from portal.accounts.models import Agency
-from portal.accounts.onboarding import enrolment_link, officer_create_verified
+from portal.accounts.onboarding import officer_create_verified
 
 
 class Command(BaseCommand):
