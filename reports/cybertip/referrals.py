@@ -61,7 +61,7 @@ def referral_request(
         raise ValidationError(errors)
     now = timezone.now()
     with transaction.atomic():
-        case = cybertip_case_check(actor, case.pk, request=request)
+        case = cybertip_case_check(actor, case.pk)
         draft = CyberTipReport.objects.filter(case=case, status=ReportStatus.DRAFT).first()
         if draft is not None and not draft.escalate_text.strip():
             CyberTipReport.objects.filter(pk=draft.pk).update(
@@ -110,7 +110,7 @@ def referral_approve(
         raise ValidationError(_("A second person must approve an urgent referral."))
     now = timezone.now()
     with transaction.atomic():
-        case = cybertip_case_check(actor, referral.case_id, request=request)
+        case = cybertip_case_check(actor, referral.case_id)
         updated = UrgentReferral.objects.filter(
             pk=referral.pk, status=ReferralStatus.AWAITING_APPROVAL
         ).update(status=ReferralStatus.SENT, approved_by=actor, sent_at=now)

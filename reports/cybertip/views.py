@@ -150,7 +150,7 @@ def report_submit(request: AuthenticatedHttpRequest, reference: str, pk: int) ->
 @require_POST
 def report_retract(request: AuthenticatedHttpRequest, reference: str, pk: int) -> HttpResponse:
     report = report_for_user(request.user, reference, pk, request=request)
-    services.cybertip_case_check(request.user, report.case_id, request=request)
+    services.cybertip_case_check(request.user, report.case_id)
     status = submission_retract(report=report, actor=request.user)
     access_event_record(
         action="cybertip_retract",

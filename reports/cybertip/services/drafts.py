@@ -173,7 +173,7 @@ def report_draft_create(
     now = timezone.now()
     _input_check(data, now)
     with transaction.atomic():
-        case = cybertip_case_check(actor, case.pk, request=request)
+        case = cybertip_case_check(actor, case.pk)
         report = CyberTipReport(
             case=case,
             created_by=actor,
@@ -220,7 +220,7 @@ def report_draft_update(
     now = timezone.now()
     _input_check(data, now)
     with transaction.atomic():
-        case = cybertip_case_check(actor, report.case_id, request=request)
+        case = cybertip_case_check(actor, report.case_id)
         report = CyberTipReport.objects.select_for_update().get(pk=report.pk)
         if report.status != ReportStatus.DRAFT:
             raise ValidationError(_("Only a draft report can be changed."))
@@ -261,7 +261,7 @@ def report_submit_request(
     from reports.cybertip.tasks import cybertip_submit
 
     with transaction.atomic():
-        case = cybertip_case_check(actor, report.case_id, request=request)
+        case = cybertip_case_check(actor, report.case_id)
         report_check(report)
         updated = CyberTipReport.objects.filter(pk=report.pk, status=ReportStatus.DRAFT).update(
             status=ReportStatus.SUBMITTING,
@@ -321,7 +321,7 @@ def cybertip_draft_for_user(
     if not key:
         raise ValidationError({"reported_user_id": _("The platform's id of the reported user.")})
     with transaction.atomic():
-        cybertip_case_check(actor, case.pk, request=request)
+        cybertip_case_check(actor, case.pk)
         draft = (
             CyberTipReport.objects.select_for_update()
             .filter(reported_user_key=key, status=ReportStatus.DRAFT)

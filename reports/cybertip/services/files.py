@@ -73,7 +73,7 @@ def report_file_add(
     sha256 = hashlib.sha256(upload.content).hexdigest()
     md5 = hashlib.md5(upload.content, usedforsecurity=False).hexdigest()
     with transaction.atomic():
-        case = cybertip_case_check(actor, report.case_id, request=request)
+        case = cybertip_case_check(actor, report.case_id)
         report = CyberTipReport.objects.select_for_update().get(pk=report.pk)
         if report.status != ReportStatus.DRAFT:
             raise ValidationError(_("Files can be added to a draft report only."))
@@ -131,7 +131,7 @@ def report_file_classify(
     )
     problems.raise_if_any()
     with transaction.atomic():
-        case = cybertip_case_check(actor, file.report.case_id, request=request)
+        case = cybertip_case_check(actor, file.report.case_id)
         file = ReportFile.objects.select_for_update().select_related("report").get(pk=file.pk)
         if file.report.status != ReportStatus.DRAFT:
             raise ValidationError(_("The report was submitted; its files no longer change."))
@@ -170,7 +170,7 @@ def report_file_view_record(
     if getattr(actor, "is_system_actor", False):
         raise ValidationError(_("Only a person can review a file."))
     with transaction.atomic():
-        case = cybertip_case_check(actor, file.report.case_id, request=request)
+        case = cybertip_case_check(actor, file.report.case_id)
         access_event_record(
             action=ACTION_EXIF_VIEW if exif else ACTION_FILE_VIEW,
             request=request,

@@ -4,8 +4,6 @@ missing case."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest
-
 from cases.errors import CaseNotFound
 from cases.models import Case, CaseType
 from cases.selectors import CaseAction, case_check
@@ -16,26 +14,22 @@ from portal.accounts.roles import Role, user_roles
 CYBERTIP_ROLES = frozenset({Role.CHILD_SAFETY, Role.SUPERVISOR})
 
 
-def cybertip_case_check(
-    actor: User, case_id: int, *, request: HttpRequest | None = None, lock: bool = False
-) -> Case:
+def cybertip_case_check(actor: User, case_id: int, *, lock: bool = False) -> Case:
     """The gate of every write (and of the report pages): 404 unless the actor may work
     this child-safety case as a child-safety analyst or supervisor."""
     if not user_roles(actor) & CYBERTIP_ROLES:
         raise CaseNotFound(
             denial={
                 "user": actor,
-                "request": request,
                 "action": CaseAction.WORK,
                 "case_id": case_id,
             }
         )
-    case = case_check(actor, case_id, CaseAction.WORK, request=request, lock=lock)
+    case = case_check(actor, case_id, CaseAction.WORK, lock=lock)
     if case.case_type != CaseType.CHILD_SAFETY:
         raise CaseNotFound(
             denial={
                 "user": actor,
-                "request": request,
                 "action": CaseAction.WORK,
                 "case_id": case_id,
             }
