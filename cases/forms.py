@@ -15,7 +15,6 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import QuerySet
 from django.forms.renderers import BaseRenderer
 from django.forms.utils import flatatt
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.text import capfirst
@@ -28,17 +27,7 @@ from cases.models import (
     UserNoticeWithheldReason,
 )
 from portal.accounts.models import Agency, Team, User
-
-DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
-
-
-class DateTimeLocalInput(forms.DateTimeInput):
-    """``<input type="datetime-local">``: the browser's picker, read in the viewer's zone."""
-
-    input_type = "datetime-local"
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__(attrs=attrs, format=DATETIME_LOCAL)
+from portal.datetimes import LocalDateTimeField, zone_help
 
 
 class QuickSelect(forms.Select):
@@ -83,13 +72,6 @@ class NamedModelChoiceField(forms.ModelChoiceField):
     iterator = NamedChoiceIterator
 
 
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
-
-
 def errors_to_form(form: forms.BaseForm, error: ValidationError) -> None:
     """Attach a service's ``ValidationError`` to ``form``: keyed messages to their field
     when the form has it (else to the top of the form), plain messages to the top."""
@@ -108,10 +90,6 @@ def _cap(choices: Any) -> list[tuple[Any, Any]]:
     """Model choice labels are lower-case (they read inside sentences); a select shows
     them as items, capitalised."""
     return [(value, capfirst(label)) for value, label in choices]
-
-
-def _zone_help() -> str:
-    return str(_("In your time zone (%(zone)s).")) % {"zone": timezone.get_current_timezone_name()}
 
 
 # --- queue -----------------------------------------------------------------------------------
@@ -274,9 +252,7 @@ class AttachmentForm(forms.Form):
 
 
 class DeadlineOverrideForm(forms.Form):
-    due_at = forms.DateTimeField(
-        label=_("New due time"), widget=DateTimeLocalInput(), input_formats=[DATETIME_LOCAL]
-    )
+    due_at = LocalDateTimeField(label=_("New due time"))
     reason = forms.CharField(
         label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -286,7 +262,7 @@ class DeadlineOverrideForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["due_at"].help_text = _zone_help()
+        self.fields["due_at"].help_text = zone_help()
 
 
 class PreservationExtendForm(forms.Form):

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from cases.forms import DATETIME_LOCAL, DateInput, DateTimeLocalInput, QuickSelect, _cap, _zone_help
+from cases.forms import QuickSelect, _cap
 from cases.models import CaseType, Priority, ProcessKind, ReceivedVia, TargetKind
 from cases.services import (
     INCIDENT_SOURCES,
@@ -23,6 +23,7 @@ from cases.services import (
 )
 from cases.targets import target_guess_kind
 from portal.accounts.models import Agency
+from portal.datetimes import IsoDateInput, LocalDateTimeField, zone_help
 
 TARGET_ALIASES = {
     "email": TargetKind.EMAIL,
@@ -77,7 +78,7 @@ class ProcessFieldsForm(forms.Form):
     return_date = forms.DateField(
         label=_("Return date"),
         required=False,
-        widget=DateInput(),
+        widget=IsoDateInput(),
         help_text=_("As stated on the process; it sets the response deadline."),
     )
     targets = forms.CharField(
@@ -93,7 +94,7 @@ class ProcessFieldsForm(forms.Form):
     ndo_expires_on = forms.DateField(
         label=_("Non-disclosure order expires on"),
         required=False,
-        widget=DateInput(),
+        widget=IsoDateInput(),
         help_text=_("Empty: the order states no end date. A date implies the order."),
     )
     emergency = forms.BooleanField(
@@ -144,9 +145,7 @@ class IntakeForm(ProcessFieldsForm):
             ]
         ),
     )
-    received_at = forms.DateTimeField(
-        label=_("Received at"), widget=DateTimeLocalInput(), input_formats=[DATETIME_LOCAL]
-    )
+    received_at = LocalDateTimeField(label=_("Received at"))
     # No max_length: a browser's maxlength cuts what is typed without a word ("Illinois"
     # became "Illino"); the service refuses what names no jurisdiction (JURISDICTION_MAX).
     country = forms.CharField(
@@ -180,7 +179,7 @@ class IntakeForm(ProcessFieldsForm):
     period_ends_on = forms.DateField(
         label=_("Authorised period ends on"),
         required=False,
-        widget=DateInput(),
+        widget=IsoDateInput(),
         help_text=_("Pen register, trap and trace, wiretap: the end the order states."),
     )
     foreign_offence = forms.BooleanField(
@@ -194,7 +193,7 @@ class IntakeForm(ProcessFieldsForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["received_at"].help_text = _zone_help()
+        self.fields["received_at"].help_text = zone_help()
         if not self.is_bound:
             now = timezone.localtime().replace(second=0, microsecond=0)
             self.initial.setdefault("received_at", now)
@@ -256,9 +255,7 @@ class IncidentForm(forms.Form):
         help_text=_("A short factual description; never paste the material itself."),
     )
     how_found = forms.ChoiceField(label=_("How it was found"))
-    detected_at = forms.DateTimeField(
-        label=_("Found at"), widget=DateTimeLocalInput(), input_formats=[DATETIME_LOCAL]
-    )
+    detected_at = LocalDateTimeField(label=_("Found at"))
     urgency = forms.TypedChoiceField(
         label=_("Urgency"),
         coerce=int,
@@ -274,7 +271,7 @@ class IncidentForm(forms.Form):
         cast(forms.ChoiceField, self.fields["how_found"]).choices = [
             (code, capfirst(gettext(label))) for code, label in INCIDENT_SOURCES.items()
         ]
-        self.fields["detected_at"].help_text = _zone_help()
+        self.fields["detected_at"].help_text = zone_help()
         if not self.is_bound:
             now = timezone.localtime().replace(second=0, microsecond=0)
             self.initial.setdefault("detected_at", now)

@@ -59,17 +59,20 @@ class PermissionsPolicyMiddleware:
 
 
 class TimezoneMiddleware:
-    """Show times in the viewer's zone (their profile setting, else the business zone)."""
+    """Show times in the viewer's zone, and read typed times in it
+    (``portal.accounts.zones``: their own choice, else their team's, else the default)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        name = getattr(request.user, "time_zone", "") or settings.LIAISON_BUSINESS_TIME_ZONE
-        try:
-            timezone.activate(zoneinfo.ZoneInfo(name))
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            timezone.activate(zoneinfo.ZoneInfo(settings.LIAISON_BUSINESS_TIME_ZONE))
+        from portal.accounts.zones import default_zone_name, user_zone
+
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            timezone.activate(user_zone(user))
+        else:
+            timezone.activate(zoneinfo.ZoneInfo(default_zone_name()))
         try:
             return self.get_response(request)
         finally:

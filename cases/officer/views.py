@@ -42,6 +42,7 @@ from cases.workflow import case_transition
 from portal.audit.access import audit_exempt, audited
 from portal.audit.models import Action
 from portal.audit.services import access_event_record, access_list_record
+from portal.datetimes import when
 from portal.http import AuthenticatedHttpRequest
 from portal.officers.views import officer_required
 
@@ -191,7 +192,7 @@ def preservation_extend_view(
             messages.success(
                 request,
                 _("Preservation extended until %(when)s.")
-                % {"when": timezone.localtime(hold.expires_at).strftime("%Y-%m-%d %H:%M %Z")},
+                % {"when": when(hold.expires_at)},
             )
             return HttpResponseRedirect(reverse("officer:request", args=[case.reference]))
     return _detail(request, case, extend_form=form, status=400)

@@ -6,7 +6,6 @@ says so and when it should have come, so nobody mistakes a late warning for an e
 
 from __future__ import annotations
 
-import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -21,6 +20,7 @@ from cases.reminders.recipients import Audience, Recipient
 from cases.reminders.steps import Phase, Step
 from cases.templatetags.case_ui import when
 from portal.accounts.models import User
+from portal.accounts.zones import user_zone
 from portal.notifications.models import Notification
 
 Severity = Notification.Severity
@@ -33,17 +33,6 @@ class Message:
     url: str
     severity: str
     kind: str
-
-
-def user_zone(user: User) -> zoneinfo.ZoneInfo:
-    """The user's own zone, else the business zone (as the web pages do)."""
-    for name in (getattr(user, "time_zone", ""), settings.LIAISON_BUSINESS_TIME_ZONE):
-        if name:
-            try:
-                return zoneinfo.ZoneInfo(name)
-            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-                continue
-    return zoneinfo.ZoneInfo("UTC")
 
 
 def duration_words(span: timedelta) -> str:

@@ -16,13 +16,13 @@ from django import template
 from django.db import models
 from django.forms import BoundField
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import escape, format_html
 from django.utils.text import Truncator, capfirst
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from cases.officer.selectors import kind_label
+from portal import datetimes
 
 register = template.Library()
 
@@ -87,13 +87,9 @@ def countdown_tone(due_at: datetime | None, now: datetime | None = None) -> str:
 def when(value: datetime | None) -> str:
     """A timestamp in the viewer's zone, with the zone named: ``2026-03-02 14:05 CET`` in
     English (the staff's house style, ISO order), the language's own short form elsewhere
-    (``02/03/2026 14:05 CET`` in French, ``02.03.2026 14:05 CET`` in German)."""
-    if value is None:
-        return ""
-    local = timezone.localtime(value)
-    language = get_language() or "en"
-    shape = "Y-m-d H:i" if language.startswith("en") else "SHORT_DATETIME_FORMAT"
-    return f"{date_format(local, shape)} {local.tzname()}"
+    (``02/03/2026 14:05 CET`` in French, ``02.03.2026 14:05 CET`` in German). Time inputs
+    take the same shape (``portal.datetimes``)."""
+    return datetimes.when(value)
 
 
 STATUS_TONES = {

@@ -20,9 +20,10 @@ from portal.accounts.services import backup_codes_generate
 DEMO_PASSWORD = "liaison-demo-2026"  # noqa: S105 - printed demo login, never production
 
 TEAMS = [
-    ("default", "Legal response", True),
-    ("emea", "EMEA", False),
-    ("child-safety", "Child safety", False),
+    # slug, name, is the default team, zone its members see times in (portal/accounts/zones)
+    ("default", "Legal response", True, "America/Chicago"),
+    ("emea", "EMEA", False, "Europe/Dublin"),
+    ("child-safety", "Child safety", False, "America/New_York"),
 ]
 
 STAFF = [
@@ -91,11 +92,14 @@ def _reset_user(user: User, roles: list[Role]) -> dict[str, Any]:
 def load_demo(context: dict[str, Any]) -> None:
     """Create or reset the demo identities and record them in ``context`` for later apps."""
     teams = {}
-    for slug, name, is_default in TEAMS:
+    for slug, name, is_default, zone in TEAMS:
         if is_default:
             team = Team.objects.get(is_default=True)
         else:
             team, _ = Team.objects.get_or_create(slug=slug, defaults={"name": name})
+        if not team.time_zone:  # a zone an administrator set is kept
+            team.time_zone = zone
+            team.save(update_fields=["time_zone"])
         teams[slug] = team
     logins = []
     staff = {}

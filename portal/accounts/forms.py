@@ -1,7 +1,13 @@
-"""Sign-in and enrolment forms."""
+"""Sign-in and enrolment forms, and the user's own preferences."""
+
+from __future__ import annotations
+
+from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+
+from portal.accounts.models import User
 
 
 class PasswordStepForm(forms.Form):
@@ -44,3 +50,30 @@ class ConfirmPasswordForm(forms.Form):
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
     )
+
+
+class TimeZoneForm(forms.Form):
+    """The zone the user reads times in. A plain text field behind the list: the service
+    (``user_time_zone_set``) decides what is a zone, the form only carries the name."""
+
+    time_zone = forms.CharField(
+        label=_("Show times in"),
+        required=False,
+        max_length=64,
+        help_text=_("Dates and times on every page and in notifications use this zone."),
+    )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        from portal.accounts.zones import user_default_zone, zone_choices
+
+        super().__init__(*args, **kwargs)
+        default = user_default_zone(user)
+        first = {
+            "team": _("Use my team's zone (%(zone)s)"),
+            "agency": _("Use my agency's zone (%(zone)s)"),
+        }.get(default.source, _("Use the default zone (%(zone)s)"))
+        self.fields["time_zone"].widget = forms.Select(
+            choices=[("", first % {"zone": default.name}), *zone_choices(user.time_zone)],
+            attrs={"autocomplete": "off"},
+        )
+        self.initial.setdefault("time_zone", user.time_zone)

@@ -16,6 +16,8 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 from django_otp.models import Device
 
+from portal.accounts.zones import validate_time_zone
+
 if TYPE_CHECKING:
     from portal.accounts.roles import Role
 
@@ -35,7 +37,8 @@ class User(AbstractUser):
         _("time zone"),
         max_length=64,
         blank=True,
-        help_text=_("IANA zone used to show times, e.g. Europe/Paris. Empty: business zone."),
+        validators=[validate_time_zone],
+        help_text=_("IANA zone used to show times, e.g. Europe/Paris. Empty: the team's zone."),
     )
     language = models.CharField(
         _("language"),
@@ -171,6 +174,16 @@ class Team(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
     slug = models.SlugField(unique=True)
     is_default = models.BooleanField(default=False)
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        blank=True,
+        validators=[validate_time_zone],
+        help_text=_(
+            "IANA zone its members see times in unless they choose their own, "
+            "e.g. Europe/Dublin. Empty: the business zone."
+        ),
+    )
     members = models.ManyToManyField(User, related_name="teams", blank=True)
 
     class Meta:

@@ -1,4 +1,4 @@
-"""Account writes: sign-in failures and lockout, second factors, passwords.
+"""Account writes: sign-in failures and lockout, second factors, passwords, preferences.
 
 Each function is one durable state change that also writes its access event.
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 import secrets
 
 from django.contrib.auth import update_session_auth_hash
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -153,6 +154,37 @@ def totp_code_already_used(*, user: User, token: str) -> bool:
             if step <= device.last_t and hotp(device.bin_key, step, device.digits) == int(token):
                 return True
     return False
+
+
+def user_time_zone_set(*, user: User, time_zone: str, actor: User) -> bool:
+    """Set the zone ``user`` reads times in; "" goes back to their team's zone
+    (``portal.accounts.zones``). A name tzdata does not know is refused with a
+    ``ValidationError`` on ``time_zone``. Returns whether anything changed; a change is
+    in the access log with the zone before and after.
+
+    Only the user themself changes it here (an administrator uses the admin, which logs
+    its own changes)."""
+    if actor.pk != user.pk:
+        raise PermissionDenied
+    time_zone = time_zone.strip()
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        before = locked.time_zone
+        if before == time_zone:
+            return False
+        locked.time_zone = time_zone
+        # Only the field that changes: a legacy value elsewhere on the row is not this
+        # form's problem.
+        locked.clean_fields(exclude=[f.name for f in User._meta.fields if f.name != "time_zone"])
+        locked.save(update_fields=["time_zone"])
+        access_event_record(
+            action="time_zone_changed",
+            actor=actor,
+            obj=locked,
+            details={"before": before, "after": time_zone},
+        )
+    user.time_zone = time_zone
+    return True
 
 
 def user_has_second_factor(user: User) -> bool:

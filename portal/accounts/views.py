@@ -29,6 +29,7 @@ from portal.accounts.forms import (
     EnrolForm,
     PasswordStepForm,
     SecondFactorForm,
+    TimeZoneForm,
 )
 from portal.accounts.lockout import (
     login_attempt_failed,
@@ -45,6 +46,7 @@ from portal.accounts.services import (
     totp_device_confirm,
     totp_device_start,
     user_security_stamp_rotate,
+    user_time_zone_set,
 )
 from portal.audit.services import Outcome, access_event_record
 from portal.http import AuthenticatedHttpRequest
@@ -294,10 +296,8 @@ def _base32_secret(device: TOTPDevice) -> str:
 @_second_factor_required
 @require_http_methods(["GET", "POST"])
 def security_view(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """The user's own security page: devices, backup codes, password."""
-    from django_otp import devices_for_user
-
-    from portal.accounts.tokens import api_tokens_active, api_tokens_revoke_own
+    """The user's own security page: devices, backup codes, password, time zone."""
+    from portal.accounts.tokens import api_tokens_revoke_own
 
     password_form = PasswordChangeForm(request.user, request.POST or None)
     # The page is mostly read; focus stays where the keyboard user puts it.
@@ -316,6 +316,24 @@ def security_view(request: AuthenticatedHttpRequest) -> HttpResponse:
         else:
             _tokens_survive_warning(request)
         return redirect("accounts:security")
+    return _security_page(request, password_form=password_form)
+
+
+def _security_page(
+    request: AuthenticatedHttpRequest,
+    *,
+    password_form: PasswordChangeForm | None = None,
+    zone_form: TimeZoneForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    from django_otp import devices_for_user
+
+    from portal.accounts.tokens import api_tokens_active
+    from portal.accounts.zones import user_zone_choice
+
+    if password_form is None:
+        password_form = PasswordChangeForm(request.user)
+        password_form.fields["old_password"].widget.attrs.pop("autofocus", None)
     tokens = api_tokens_active(request.user)
     devices = [d for d in devices_for_user(request.user, confirmed=True)]
     backup_left = sum(d.codes.count() for d in devices if hasattr(d, "codes"))
@@ -324,12 +342,43 @@ def security_view(request: AuthenticatedHttpRequest) -> HttpResponse:
         "accounts/security.html",
         {
             "password_form": password_form,
+            "zone_form": zone_form or TimeZoneForm(user=request.user),
+            "zone": user_zone_choice(request.user),
             "devices": devices,
             "backup_left": backup_left,
             "active_tokens": len(tokens),
             "tokens": tokens,
         },
+        status=status,
     )
+
+
+@never_cache
+@_second_factor_required
+@require_POST
+def time_zone_view(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Choose the zone times are shown in (or go back to the team's)."""
+    from django.core.exceptions import ValidationError
+
+    from portal.accounts.zones import user_zone_choice
+
+    form = TimeZoneForm(request.POST, user=request.user)
+    if form.is_valid():
+        try:
+            user_time_zone_set(
+                user=request.user, time_zone=form.cleaned_data["time_zone"], actor=request.user
+            )
+        except ValidationError as error:
+            for message in error.message_dict.get("time_zone", error.messages):
+                form.add_error("time_zone", message)
+        else:
+            messages.success(
+                request,
+                _("Times are now shown in %(zone)s.")
+                % {"zone": user_zone_choice(request.user).name},
+            )
+            return redirect("accounts:security")
+    return _security_page(request, zone_form=form, status=400)
 
 
 def _tokens_survive_warning(request: AuthenticatedHttpRequest) -> None:

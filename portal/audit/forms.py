@@ -9,13 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.audit.models import AccessEvent
 from portal.audit.selectors import EventFilters
-
-
-class DateTimeLocalInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+from portal.datetimes import LocalDateTimeField
 
 
 class EventSearchForm(forms.Form):
@@ -39,18 +33,9 @@ class EventSearchForm(forms.Form):
         required=False,
         choices=[("", _("any")), *AccessEvent.Outcome.choices],
     )
-    since = forms.DateTimeField(
-        label=_("From"),
-        required=False,
-        widget=DateTimeLocalInput(),
-        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"],
-    )
-    until = forms.DateTimeField(
-        label=_("Until"),
-        required=False,
-        widget=DateTimeLocalInput(),
-        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"],
-        help_text=_("Events before this time."),
+    since = LocalDateTimeField(label=_("From"), required=False, also_dates=True)
+    until = LocalDateTimeField(
+        label=_("Until"), required=False, also_dates=True, help_text=_("Events before this time.")
     )
 
     def clean(self) -> dict[str, Any]:

@@ -3,6 +3,8 @@ problem is shown next to its field with what was typed kept and nothing stored."
 
 from __future__ import annotations
 
+import re
+import zoneinfo
 from datetime import timedelta
 
 import pytest
@@ -44,8 +46,13 @@ def test_the_form_opens_with_the_time_of_receipt_in_the_viewers_zone(responder):
     responder.save()
     response = verified_client(responder).get(INTAKE)
     assert response.status_code == 200
-    assert "In your time zone (Asia/Tokyo)." in response.text
-    assert 'type="datetime-local"' in response.text
+    # typed in the shape the pages show times in (not the browser's picker), zone named
+    assert "As YYYY-MM-DD HH:MM, 24-hour, in your time zone (Asia/Tokyo)." in response.text
+    field = re.search(r'<input type="text" name="received_at"[^>]*>', response.text)
+    assert field and 'placeholder="YYYY-MM-DD HH:MM"' in field.group(0)
+    tokyo_now = timezone.localtime(timezone.now(), zoneinfo.ZoneInfo("Asia/Tokyo"))
+    assert f'value="{tokyo_now:%Y-%m-%d} ' in field.group(0)
+    assert '<span class="input-zone">Asia/Tokyo</span>' in response.text
 
 
 @pytest.mark.django_db

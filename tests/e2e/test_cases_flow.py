@@ -298,7 +298,7 @@ def test_supervisor_overrides_a_deadline_with_a_reason(page: Page, live_server, 
     deadline = page.locator("#deadlines tbody tr").first
     deadline.get_by_text("Override", exact=True).click()
     # (a plausible time: within every hold's statutory maximum, issue 9)
-    new_due = (timezone.now() + timedelta(days=20)).strftime("%Y-%m-%dT17:00")
+    new_due = (timezone.now() + timedelta(days=20)).strftime("%Y-%m-%d 17:00")
     deadline.get_by_label("New due time").fill(new_due)
     deadline.get_by_role("button", name="Save override").click()
     deadline = page.locator("#deadlines tbody tr").first
@@ -312,7 +312,7 @@ def test_supervisor_overrides_a_deadline_with_a_reason(page: Page, live_server, 
     # THEN the deadline shows who moved it, from what, and why
     expect(page.locator(".message.success")).to_contain_text("Deadline moved.")
     expect(page.locator("#deadlines")).to_contain_text("Moved by supervisor; the rule gave 20")
-    expect(page.locator("#deadlines")).to_contain_text(new_due.replace("T", " ") + " UTC")
+    expect(page.locator("#deadlines")).to_contain_text(new_due + " UTC")
     snap(page, "cases-8-case-supervisor")
 
 

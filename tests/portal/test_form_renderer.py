@@ -12,7 +12,7 @@ import pytest
 from django import forms
 from django.forms.renderers import DjangoTemplates
 
-from cases.forms import DateInput, DateTimeLocalInput
+from portal.datetimes import IsoDateInput, LocalDateTimeInput
 from portal.form_renderer import FormRenderer
 
 
@@ -25,8 +25,8 @@ class Everything(forms.Form):
     phone = forms.CharField(widget=forms.TextInput(attrs={"type": "tel", "autofocus": True}))
     hidden = forms.CharField(widget=forms.HiddenInput)
     agree = forms.BooleanField(required=False)
-    when = forms.DateTimeField(widget=DateTimeLocalInput)
-    day = forms.DateField(widget=DateInput)
+    when = forms.DateTimeField(widget=LocalDateTimeInput)
+    day = forms.DateField(widget=IsoDateInput)
     file = forms.FileField(required=False)
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "disabled": False}))
     pick = forms.ChoiceField(choices=[("", "Any"), ("a", "A & B"), (1, 'One "1"')])
