@@ -428,6 +428,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": 60.0,
         "options": {"expires": 50},
     },
+    # Queues again CyberTipline reports whose filing task was lost (a killed worker, Redis
+    # down when it was queued); a report still being filed is left to its run.
+    "cybertip-redrive": {
+        "task": "reports.cybertip.tasks.cybertip_redrive",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
     # Queues again notification deliveries whose task was lost (a killed worker, a broker
     # that was down when the notification was created).
     "notification-deliveries-redrive": {
@@ -565,6 +572,10 @@ LIAISON_CYBERTIP_URL = env.str("LIAISON_CYBERTIP_URL", default="http://127.0.0.1
 LIAISON_CYBERTIP_USERNAME = env.str("LIAISON_CYBERTIP_USERNAME", default="liaison-demo")
 LIAISON_CYBERTIP_PASSWORD = env.str("LIAISON_CYBERTIP_PASSWORD", default="liaison-demo")
 LIAISON_CYBERTIP_TIMEOUT_SECONDS = env.float("LIAISON_CYBERTIP_TIMEOUT_SECONDS", default=30.0)
+# A report in flight with no step for this long has lost its task; beat queues it again.
+LIAISON_CYBERTIP_REDRIVE_AFTER_SECONDS = env.int(
+    "LIAISON_CYBERTIP_REDRIVE_AFTER_SECONDS", default=900
+)
 # The schema reports are validated against; drop NCMEC's live /xsd here to follow a revision.
 LIAISON_CYBERTIP_XSD = Path(
     env.str(

@@ -1,0 +1,612 @@
+"""``make soak``: 200 officers against gunicorn for 60 s, with faults injected (issue 18, item 6).
+
+    .venv/bin/python bench/soak.py            # the whole soak, about 3 minutes
+    .venv/bin/python bench/soak.py --clients 20 --seconds 20   # a quick look
+
+Everything runs on loopback and belongs to the soak, under ``var/soak/`` (wiped first):
+its own PostgreSQL (the binaries pgserver ships, own data directory and port), its own
+``redis-server`` (broker and cache; append-only file as deploy/compose.yaml), gunicorn with
+``deploy/gunicorn.conf.py`` (2 gthread workers), one Celery worker under a supervisor loop
+that restarts it, Celery beat, the NCMEC test server and a webhook receiver (in-process).
+
+1. Setup: migrate (as the owner role; the portal runs as ``liaison_app``), seed 200
+   officers in 10 agencies with a read+submit token each, a responder with deadlines whose
+   reminder falls due during the load, and 16 CyberTipline drafts ready to file.
+2. Load: every officer submits (multipart, a small PDF, an ``Idempotency-Key``), polls
+   (list + detail) and posts messages, with no pause, for ``--seconds``. Meanwhile: half
+   the CyberTipline drafts are queued, PostgreSQL is restarted, Redis is restarted, a
+   gunicorn worker and the Celery worker are SIGKILLed, the NCMEC test server answers 503
+   for ten seconds while the other half is queued. Beat runs the reminder sweep every 2 s
+   and the notification redrive every 5 s, so sweeps overlap the faults.
+3. Drain, then check (bench/soak_checks.py): no 5xx but clean 503s, and those and
+   connection errors only during a fault; every submission tried accepted and in the
+   database under the reference the client got; every reminder's webhook received exactly
+   once; every queued CyberTipline report finished at NCMEC exactly once; the access log's
+   chain verifies (``verify_audit_log``). Exit 1 on any loss.
+
+A hard timeout (``--timeout``, 360 s) ends the run; every exit path (normal, exception,
+SIGINT/SIGTERM, the timeout) kills what the soak started and checks nothing is left.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import atexit
+import faulthandler
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections import Counter
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(1, str(ROOT / "bench"))
+
+from soak_checks import (  # noqa: E402
+    LoadStats,
+    Window,
+    exactly_once,
+    fault_answers_by_window,
+    fault_answers_outside,
+    latency_rows,
+    submissions_lost,
+)
+
+VAR = ROOT / "var" / "soak"
+PYTHON = str(ROOT / ".venv" / "bin" / "python")
+CHILD_SETTINGS = "LIAISON_SOAK_CHILD_SETTINGS"
+REMINDER_LEAD = timedelta(minutes=60)
+# The workers' settings: reminder and delivery timings in seconds rather than hours, so
+# that what is due during the run is sent during it (the values tests/cases use).
+FAST = {
+    "LIAISON_DELIVERY_RETRY_BACKOFF": 1,
+    "LIAISON_DELIVERY_RETRY_JITTER": False,
+    "LIAISON_DELIVERY_LEASE_SECONDS": 10,
+    "LIAISON_DELIVERY_REDRIVE_GRACE_SECONDS": 5,
+    "LIAISON_BUSINESS_TIME_ZONE": "UTC",
+}
+BEAT = {
+    "reminders-sweep": {"task": "cases.tasks.reminders_sweep", "schedule": 2.0},
+    "redrive": {"task": "portal.notifications.tasks.deliveries_redrive", "schedule": 5.0},
+    "audit-seal": {"task": "portal.audit.tasks.audit_chain_seal", "schedule": 5.0},
+    "cybertip-redrive": {"task": "reports.cybertip.tasks.cybertip_redrive", "schedule": 5.0},
+}
+for _entry in BEAT.values():
+    _entry["options"] = {"expires": 10}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Owned:
+    """Every process the soak starts, so that every exit path can end them all."""
+
+    def __init__(self) -> None:
+        self.groups: dict[str, subprocess.Popen] = {}
+        self.stopping = False
+        self.lock = threading.Lock()
+
+    def start(self, name: str, command: list[str], env: dict[str, str]) -> subprocess.Popen:
+        log = (VAR / f"{name}.log").open("ab")
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+        with self.lock:
+            self.groups[name] = process
+        return process
+
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
+        process = self.groups.get(name)
+        if process is not None and process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, sig)
+
+    def stop_all(self) -> None:
+        self.stopping = True
+        for name in list(self.groups):
+            self.kill(name, signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for process in self.groups.values():
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=max(deadline - time.monotonic(), 0.1))
+        for name in list(self.groups):
+            self.kill(name, signal.SIGKILL)  # its group: pool children and gunicorn workers
+
+
+class Postgres:
+    """A PostgreSQL of the soak's own (pgserver's binaries), on a loopback port."""
+
+    def __init__(self) -> None:
+        import pgserver
+
+        self.bin = Path(pgserver.__file__).parent / "pginstall" / "bin"
+        self.data, self.port = VAR / "pgdata", free_port()
+        self.data.mkdir(mode=0o700)
+        self.user: str | None = None
+        if os.geteuid() == 0:  # PostgreSQL refuses root: run it as pgserver's own user
+            from pgserver.utils import ensure_prefix_permissions, ensure_user_exists
+
+            self.user = "pgserver"
+            entry = ensure_user_exists(self.user)
+            ensure_prefix_permissions(self.data)
+            os.chown(self.data, entry.pw_uid, entry.pw_gid)
+
+    def _run(self, program: str, *args: str) -> None:
+        subprocess.run(
+            [str(self.bin / program), *args], check=True, user=self.user, cwd=self.data,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+
+    def init(self) -> None:
+        self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8")
+        self.start()
+        for statement in (
+            "CREATE ROLE liaison_owner LOGIN",
+            "CREATE ROLE liaison_app LOGIN",
+            "CREATE DATABASE liaison OWNER liaison_owner",
+        ):
+            self._run("psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
+                      "-d", "postgres", "-qc", statement)  # fmt: skip
+
+    def start(self) -> None:
+        options = (f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.data} "
+                   "-c max_connections=200 -c shared_buffers=64MB")  # fmt: skip
+        log = str(self.data / "postgres.log")
+        self._run("pg_ctl", "-D", str(self.data), "-l", log, "-o", options, "-w", "start")
+
+    def stop(self, mode: str = "fast") -> None:
+        if (self.data / "postmaster.pid").exists():
+            self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop")
+
+    def url(self, role: str) -> str:
+        return f"postgres://{role}@127.0.0.1:{self.port}/liaison"
+
+
+class Redis:
+    def __init__(self, owned: Owned) -> None:
+        self.owned, self.port = owned, free_port()
+        (VAR / "redis").mkdir(exist_ok=True)
+
+    def start(self) -> None:
+        self.owned.start("redis", ["redis-server", "--port", str(self.port), "--bind",
+                                   "127.0.0.1", "--dir", str(VAR / "redis"), "--appendonly",
+                                   "yes", "--maxmemory-policy", "noeviction", "--save", ""],
+                         dict(os.environ))  # fmt: skip
+        wait_for(lambda: port_open(self.port), 10, "redis")
+
+    def restart(self) -> None:
+        self.owned.kill("redis", signal.SIGTERM)  # a clean restart: it writes its AOF
+        self.owned.groups["redis"].wait(timeout=10)
+        self.start()
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def wait_for(ready: Any, seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if ready():
+            return
+        time.sleep(0.2)
+    raise SystemExit(f"soak: {what} did not come up within {seconds:.0f} s (logs in {VAR})")
+
+
+class Webhooks(BaseHTTPRequestHandler):
+    """The receiving end of the notification webhook: counts each delivery id it gets."""
+
+    received: list[str] = []
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        Webhooks.received.append(self.headers.get("X-Liaison-Delivery", ""))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+
+def supervise(owned: Owned, name: str, command: list[str], env: dict[str, str],
+              restarts: Counter[str]) -> None:  # fmt: skip
+    """Keep one process running (a service manager's restart policy), counting restarts."""
+    while not owned.stopping:
+        process = owned.start(name, command, env)
+        process.wait()
+        if owned.stopping:
+            return
+        restarts[name] += 1
+        time.sleep(1)
+
+
+def child(kind: str) -> None:
+    """Inside a Celery worker or beat of the soak: the fast settings, then run."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    from django.conf import settings
+
+    for key, value in json.loads(os.environ[CHILD_SETTINGS]).items():
+        setattr(settings, key, value)
+    import django
+
+    django.setup()
+    from portal.celery import app
+
+    if kind == "worker":
+        app.worker_main(["worker", "--loglevel=INFO", "--concurrency=2", "--pool=prefork",
+                         "-n", "soak@%h", "--without-gossip", "--without-mingle"])  # fmt: skip
+    else:
+        app.conf.beat_schedule = BEAT
+        app.start(["beat", "--loglevel=INFO", "--pidfile=", "--max-interval=1"])
+
+
+async def in_thread(work: Any) -> Any:
+    """``work()`` in a daemon thread (a stuck one never holds up the exit, as
+    ``asyncio.to_thread``'s pool would at interpreter shutdown)."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[Any] = loop.create_future()
+
+    def target() -> None:
+        try:
+            result = work()
+        except BaseException as exc:
+            loop.call_soon_threadsafe(done.set_exception, exc)
+        else:
+            loop.call_soon_threadsafe(done.set_result, result)
+
+    threading.Thread(target=target, daemon=True).start()
+    return await done
+
+
+class Soak:
+    """One run: the servers, the faults and what was seen."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.owned = Owned()
+        self.restarts: Counter[str] = Counter()
+        self.windows: list[Window] = []
+        self.stats = LoadStats()
+        self.t0 = 0.0
+        self.pg: Postgres | None = None
+        self.ncmec: Any = None
+        self.sink: ThreadingHTTPServer | None = None
+
+    # --- setup ----------------------------------------------------------------------------
+
+    def environment(self) -> dict[str, str]:
+        assert self.pg is not None
+        self.port = free_port()
+        return {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "portal.settings",
+            "DATABASE_URL": self.pg.url("liaison_app"),
+            "DATABASE_MIGRATE_URL": self.pg.url("liaison_owner"),
+            "CELERY_BROKER_URL": f"redis://127.0.0.1:{self.redis.port}/0",
+            "CACHE_URL": f"rediscache://127.0.0.1:{self.redis.port}/1",
+            "LIAISON_VAR_DIR": str(VAR / "var"),
+            "DEBUG": "0",
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "GUNICORN_BIND": f"127.0.0.1:{self.port}",
+            "GUNICORN_WORKERS": "2",
+            "LIAISON_CYBERTIP_ENVIRONMENT": "local",
+            "LIAISON_CYBERTIP_URL": self.ncmec.base_url,
+            "LIAISON_CYBERTIP_TIMEOUT_SECONDS": "5",
+            "LIAISON_CYBERTIP_REDRIVE_AFTER_SECONDS": "20",
+            "LIAISON_WEBHOOK_URL": f"http://127.0.0.1:{self.sink.server_address[1]}/hook",
+            "LIAISON_REMINDER_STEPS": json.dumps(
+                {"default": {"before": ["60m"], "overdue_every": "1d"}}
+            ),
+            CHILD_SETTINGS: json.dumps(FAST),
+        }
+
+    def setup(self) -> tuple[list[str], int, list[int], bytes]:
+        from reports.cybertip.testserver import NcmecTestServer
+
+        shutil.rmtree(VAR, ignore_errors=True)
+        VAR.mkdir(parents=True)
+        self.pg = Postgres()
+        self.pg.init()
+        self.redis = Redis(self.owned)
+        self.redis.start()
+        self.ncmec = NcmecTestServer().start()
+        self.sink = ThreadingHTTPServer(("127.0.0.1", 0), Webhooks)
+        threading.Thread(target=self.sink.serve_forever, daemon=True).start()
+        self.env = self.environment()
+        os.environ.update(self.env)
+        os.environ.pop(CHILD_SETTINGS)
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+
+        call_command("migrate", interactive=False, verbosity=0)
+        import soak_data
+
+        from cases.demo import demo_pdf
+
+        tokens = soak_data.officers_seed(self.args.clients)
+        analyst, drafts = soak_data.cybertip_seed(16)
+        return tokens, analyst, drafts, demo_pdf("Soak subpoena")
+
+    def start_services(self) -> None:
+        gunicorn = [str(ROOT / ".venv/bin/gunicorn"), "-c", str(ROOT / "deploy/gunicorn.conf.py"),
+                    "--access-logfile", "/dev/null", "portal.wsgi"]  # fmt: skip
+        self.owned.start("gunicorn", gunicorn, self.env)
+        for kind in ("worker", "beat"):
+            command = [PYTHON, str(ROOT / "bench/soak.py"), "--child", kind]
+            threading.Thread(
+                target=supervise, args=(self.owned, kind, command, self.env, self.restarts),
+                daemon=True,
+            ).start()  # fmt: skip
+        wait_for(self.healthy, 60, "gunicorn")
+        wait_for(lambda: "ready." in (VAR / "worker.log").read_text(errors="replace"), 60,
+                 "the Celery worker")  # fmt: skip
+
+    def healthy(self) -> bool:
+        try:
+            url = f"http://127.0.0.1:{self.port}/healthz"
+            with urllib.request.urlopen(url, timeout=2) as answer:
+                return answer.status == 200
+        except OSError:
+            return False
+
+    # --- faults ---------------------------------------------------------------------------
+
+    def now(self) -> float:
+        return time.monotonic() - self.t0
+
+    def fault(self, name: str, action: Any, recovered: Any = None) -> None:
+        window = Window(name, time.monotonic())
+        self.windows.append(window)
+        print(f"  t={self.now():5.1f} s  fault: {name}", flush=True)
+        action()
+        if recovered is not None:
+            wait_for(recovered, 60, f"recovery from {name}")
+        window.end = time.monotonic()
+
+    def gunicorn_worker_kill(self) -> None:
+        import psutil
+
+        master = psutil.Process(self.owned.groups["gunicorn"].pid)
+        workers = master.children()
+        workers[0].kill()
+        before = {w.pid for w in workers}
+        wait_for(lambda: len({c.pid for c in master.children()} - before) >= 1, 30,
+                 "a new gunicorn worker")  # fmt: skip
+
+    def celery_worker_kill(self) -> None:
+        restarts = self.restarts["worker"]
+        self.owned.kill("worker")  # the whole group: the main process and its pool
+        wait_for(lambda: self.restarts["worker"] > restarts, 10, "the worker's restart")
+
+    def ncmec_failing(self, failing: bool) -> None:
+        with self.ncmec.lock:
+            self.ncmec.faults.clear()
+        if failing:  # 1000 "not saved", as NCMEC answers when it is down
+            for path in ("submit", "upload", "fileinfo", "finish"):
+                self.ncmec.fail_next(path, code=1000, http_status=503, times=10**6)
+
+    async def faults(self, analyst: int, drafts: list[int]) -> None:
+        import soak_data
+
+        half = len(drafts) // 2
+        s = self.args.seconds / 60  # the plan is for 60 s; shorter runs scale it
+        steps: list[tuple[float, Any]] = [
+            (2 * s, lambda: soak_data.cybertip_queue(analyst, drafts[:half])),
+            (8 * s, lambda: self.fault("PostgreSQL restarted", self.pg_restart)),
+            (20 * s, lambda: self.fault("Redis restarted", self.redis.restart)),
+            (30 * s, lambda: self.fault("gunicorn worker SIGKILLed", self.gunicorn_worker_kill)),
+            (36 * s, lambda: self.fault("Celery worker SIGKILLed", self.celery_worker_kill)),
+            (42 * s, lambda: self.fault("NCMEC failing (503)", lambda: self.ncmec_failing(True))),
+            (43 * s, lambda: soak_data.cybertip_queue(analyst, drafts[half:])),
+            (52 * s, lambda: self.ncmec_end()),
+        ]
+        for at, step in steps:
+            await asyncio.sleep(max(0.0, at - self.now()))
+            await in_thread(step)
+
+    def pg_restart(self) -> None:
+        assert self.pg is not None
+        self.pg.stop("fast")
+        time.sleep(1)
+        self.pg.start()
+
+    def ncmec_end(self) -> None:
+        self.ncmec_failing(False)
+        window = next(w for w in self.windows if w.name.startswith("NCMEC"))
+        window.end = time.monotonic()
+        print(f"  t={self.now():5.1f} s  NCMEC answering again", flush=True)
+
+    # --- the run --------------------------------------------------------------------------
+
+    def run(self) -> int:
+        started = time.monotonic()
+        print(f"soak: setting up under {VAR} (load {os.getloadavg()[0]:.1f})", flush=True)
+        tokens, analyst, drafts, document = self.setup()
+        self.start_services()
+        import soak_data
+        from django.utils import timezone
+
+        seconds = self.args.seconds
+        offsets = [2 + i * (seconds - 6) / 29 for i in range(30)]
+        deadlines = soak_data.reminders_seed(start=timezone.now(), offsets=offsets,
+                                             lead=REMINDER_LEAD)  # fmt: skip
+        print(f"soak: ready in {time.monotonic() - started:.0f} s; {len(tokens)} officers, "
+              f"{seconds:.0f} s of load", flush=True)  # fmt: skip
+        self.t0 = time.monotonic()
+        base = f"http://127.0.0.1:{self.port}"
+
+        async def load_and_faults() -> None:
+            from soak_load import load_run
+
+            await asyncio.gather(
+                load_run(base=base, tokens=tokens, seconds=seconds, stats=self.stats,
+                         document=document),
+                self.faults(analyst, drafts),
+            )  # fmt: skip
+
+        asyncio.run(load_and_faults())
+        print(f"soak: load over at t={self.now():.0f} s; draining", flush=True)
+        drain_until = time.monotonic() + self.args.drain
+        while time.monotonic() < drain_until:
+            if soak_data.retried(lambda: soak_data.settled(drafts, deadlines,
+                                                           lambda: Webhooks.received)):  # fmt: skip
+                break
+            time.sleep(1)
+        return self.verify(drafts, deadlines, time.monotonic() - started)
+
+    def verify(self, drafts: list[int], deadlines: list[int], elapsed: float) -> int:
+        import soak_data
+
+        stats = self.stats
+        stored = soak_data.retried(lambda: soak_data.submissions_stored(stats.submissions_tried))
+        lost = submissions_lost(stats.accepted, stored, stats.submissions_tried)
+        per_deadline, expected_hooks = soak_data.retried(
+            lambda: soak_data.reminders_state(deadlines)
+        )
+        hooks_missing, hooks_repeated = exactly_once(expected_hooks, Webhooks.received)
+        reminders_wrong = {d: n for d, n in per_deadline.items() if n != 1}
+        tips = soak_data.retried(lambda: soak_data.cybertip_state(drafts))
+        filed: Counter[str] = Counter()
+        for stored_report in self.ncmec.reports.values():
+            if stored_report.state == "finished":
+                for n in range(len(drafts)):
+                    if soak_data.soak_identifier(n).encode() in stored_report.document:
+                        filed[soak_data.soak_identifier(n)] += 1
+        expected_tips = [soak_data.soak_identifier(n) for n in range(len(drafts))]
+        tips_missing, tips_repeated = exactly_once(expected_tips, list(filed.elements()))
+        tips_unfinished = {pk: s for pk, (s, _n) in tips.items() if s != "finished"}
+        outside = fault_answers_outside(stats.fault_answers, self.windows)
+        audit = subprocess.run([PYTHON, "manage.py", "seal_audit_log"], env=self.env, cwd=ROOT,
+                               capture_output=True, text=True)  # fmt: skip
+        audit = subprocess.run([PYTHON, "manage.py", "verify_audit_log"], env=self.env, cwd=ROOT,
+                               capture_output=True, text=True)  # fmt: skip
+        problems = {
+            "5xx other than 503, or 4xx": [f"t={at - self.t0:.1f} {op}: {what}"
+                                           for at, op, what in stats.failures],
+            "fault answers outside a fault": [f"t={a[0] - self.t0:.1f} {a[1]}: {a[2]}"
+                                              for a in outside],
+            "submissions lost": lost,
+            "reminders not sent exactly once": [f"deadline {d}: {n} reminders"
+                                                for d, n in reminders_wrong.items()]
+            + [f"webhook {k} never received" for k in hooks_missing]
+            + [f"webhook {k} received more than once" for k in hooks_repeated],
+            "CyberTipline reports not filed exactly once": [f"{k}: not filed" for k in tips_missing]
+            + [f"{k}: filed more than once" for k in tips_repeated]
+            + [f"report {pk}: {s}" for pk, s in tips_unfinished.items()],
+            "access log": [] if audit.returncode == 0 else [audit.stdout + audit.stderr],
+        }  # fmt: skip
+        self.summary(elapsed, per_deadline, filed, audit.stdout.strip())
+        failed = {k: v for k, v in problems.items() if v}
+        for name, items in failed.items():
+            print(f"\nFAILED: {name} ({len(items)})")
+            for item in items[:15]:
+                print(f"  {item}")
+        print("\nsoak: " + ("FAILED" if failed else "passed: nothing lost"))
+        return 1 if failed else 0
+
+    def summary(self, elapsed: float, per_deadline: dict[int, int], filed: Counter[str],
+                audit: str) -> None:  # fmt: skip
+        stats = self.stats
+        load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+        print(f"\n== soak summary ({elapsed:.0f} s in all; load average {load}, "
+              f"{os.cpu_count()} cores)")  # fmt: skip
+        print(f"clients {self.args.clients}, load {self.args.seconds:.0f} s, gunicorn 2 gthread "
+              f"workers x 4 threads, 1 Celery worker (2 processes)")  # fmt: skip
+        answered = sum(len(v) for v in stats.latencies.values())
+        print(f"requests tried {stats.tried}, answered 2xx {answered}, failures "
+              f"{len(stats.failures)}, fault answers retried {len(stats.fault_answers)}, "
+              f"429 retried {stats.throttled}")  # fmt: skip
+        print(f"\n{'operation':<10} {'answers':>8} {'p50 ms':>9} {'p95 ms':>9} {'p99 ms':>9}")
+        for op, n, p50, p95, p99 in latency_rows(stats):
+            print(f"{op:<10} {n:>8} {p50:>9.0f} {p95:>9.0f} {p99:>9.0f}")
+        print("\nfaults injected (fault answers the clients saw and retried):")
+        by_window = fault_answers_by_window(stats.fault_answers, self.windows)
+        for window in self.windows:
+            seen = {k.split(": ", 1)[1]: n for k, n in by_window.items()
+                    if k.startswith(window.name + ":")}  # fmt: skip
+            lasted = (window.end or window.start) - window.start
+            print(f"  t={window.start - self.t0:5.1f} s  {window.name:<28} lasted {lasted:4.1f} s"
+                  f"  {seen or 'none'}")  # fmt: skip
+        print(f"  supervisor restarts: {dict(self.restarts) or 'none'}")
+        print(f"\nsubmissions: tried {len(stats.submissions_tried)}, accepted "
+              f"{len(stats.accepted)}")  # fmt: skip
+        print(f"reminders: {sum(per_deadline.values())} for {len(per_deadline)} deadlines, "
+              f"webhooks received {len(Webhooks.received)}")  # fmt: skip
+        print(f"CyberTipline: {sum(filed.values())} filed at NCMEC for {len(filed)} reports")
+        print(f"access log: {audit}")
+
+    def cleanup(self) -> None:
+        self.owned.stop_all()
+        if self.pg is not None:
+            try:
+                self.pg.stop("fast")
+            except subprocess.CalledProcessError:
+                self.pg.stop("immediate")
+        if self.ncmec is not None:
+            self.ncmec.stop()
+        if self.sink is not None:
+            self.sink.shutdown()
+        left = subprocess.run(["pgrep", "-f", str(VAR)], capture_output=True, text=True).stdout
+        alive = [p for p in self.owned.groups.values() if p.poll() is None]
+        if left.strip() or alive:
+            print(f"soak: processes left running: {left.split()} {alive}", file=sys.stderr)
+            os._exit(2)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--clients", type=int, default=200)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--drain", type=float, default=90.0, help="seconds to let work finish")
+    parser.add_argument("--timeout", type=int, default=360, help="hard limit of the whole run")
+    parser.add_argument("--child", choices=["worker", "beat"], help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child)
+        return 0
+    soak = Soak(args)
+    done = threading.Event()
+
+    def cleanup_once() -> None:
+        if not done.is_set():
+            done.set()
+            soak.cleanup()
+
+    def stop(signum: int, frame: Any) -> None:
+        raise SystemExit(f"soak: stopped by signal {signum}")
+
+    atexit.register(cleanup_once)
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGALRM, stop)
+    signal.alarm(args.timeout)
+    faulthandler.dump_traceback_later(args.timeout - 15, exit=False)  # where it was stuck
+    try:
+        return soak.run()
+    finally:
+        signal.alarm(0)
+        cleanup_once()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
