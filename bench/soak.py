@@ -32,8 +32,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import atexit
+import contextlib
 import faulthandler
 import json
 import os
