@@ -20,7 +20,6 @@ from typing import Any
 import aiohttp
 from soak_checks import LoadStats, answer_kind
 
-DRAIN_SECONDS = 45.0  # how long a client keeps retrying after the load ends
 RETRY_PAUSE = 0.5
 
 
