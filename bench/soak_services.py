@@ -67,6 +67,9 @@ class Postgres:
     """A PostgreSQL of the soak's own (pgserver's binaries), on a loopback port."""
 
     def __init__(self) -> None:
+        # pgserver's import asks platformdirs for a runtime directory (portal/embedded.py)
+        runtime = Path(os.environ.setdefault("XDG_RUNTIME_DIR", f"/tmp/runtime-{os.getuid()}"))  # noqa: S108
+        runtime.mkdir(mode=0o700, exist_ok=True)
         import pgserver
 
         self.bin = Path(pgserver.__file__).parent / "pginstall" / "bin"
