@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install messages makemessages system-packages run test test-smoke lint format check typecheck
+.PHONY: install messages makemessages system-packages run test test-smoke soak lint format check typecheck
 
 # .ci/pip drops only pip's "Location ... is ignored" lines (a machine's local indexes).
 $(VENV)/.installed: pyproject.toml requirements.lock
@@ -37,6 +37,12 @@ test: install system-packages
 
 test-smoke: install system-packages
 	$(PY) -m pytest -m smoke $(PYTEST_ARGS)
+
+# 200 officer clients against gunicorn for 60 s while PostgreSQL, Redis, a gunicorn worker,
+# the Celery worker and the NCMEC test server fail in turn; exits 1 if anything was lost
+# (bench/soak.py; about 3 minutes, everything on loopback under var/soak/).
+soak: install
+	$(PY) bench/soak.py $(SOAK_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

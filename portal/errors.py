@@ -11,6 +11,7 @@ raises (the way every gate refuses). Unmatched URLs under ``DEBUG`` keep Django'
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +22,7 @@ from django.template import loader
 from django.utils.translation import gettext as _
 
 from portal.api.exceptions import PROBLEM_CONTENT_TYPE, problem
+from portal.outages import RETRY_AFTER_SECONDS, dependency_down
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +39,7 @@ _CODES: dict[int, str] = {
     403: "permission_denied",
     404: "not_found",
     500: "server_error",
+    503: "service_unavailable",
 }
 
 
@@ -76,8 +79,14 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    """The 500 answer. It must not fail in turn: if the layout cannot render (the database
-    that the navigation reads is what failed), a page without context processors answers."""
+    """The 500 answer, or a 503 with ``Retry-After`` when the database or Redis is down: a
+    restart of either is an outage to wait out, and clients (ours retry on 503, as any HTTP
+    client may) should try again. The request's transaction was rolled back either way.
+
+    It must not fail in turn: if the layout cannot render (the database that the
+    navigation reads is what failed), a page without context processors answers."""
+    if dependency_down(sys.exc_info()[1]):
+        return service_unavailable(request)
     try:
         return _page(request, 500)
     except Exception:
@@ -86,6 +95,18 @@ def server_error(request: HttpRequest) -> HttpResponse:
             body = b'{"type":"urn:liaison:problem:server_error","status":500}'
             return HttpResponse(body, status=500, content_type=PROBLEM_CONTENT_TYPE)
         return HttpResponse(loader.render_to_string("errors/500_plain.html"), status=500)
+
+
+def service_unavailable(request: HttpRequest) -> HttpResponse:
+    """503 without touching the database (the navigation's context processors would)."""
+    if _is_api(request):
+        response: HttpResponse = problem_response(
+            request, 503, _("A service Liaison depends on is restarting; try again shortly.")
+        )
+    else:
+        response = HttpResponse(loader.render_to_string("errors/503_plain.html"), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 class ErrorPageMiddleware:

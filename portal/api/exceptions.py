@@ -25,6 +25,8 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler, set_rollback
 
+from portal.outages import RETRY_AFTER_SECONDS, dependency_down
+
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "urn:liaison:problem:"
 
@@ -43,6 +45,7 @@ _TITLES = {
     422: gettext_lazy("Unprocessable content."),
     429: gettext_lazy("Too many requests."),
     500: gettext_lazy("Internal server error."),
+    503: gettext_lazy("Service unavailable."),
 }
 
 
@@ -97,6 +100,19 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     response = exception_handler(exc, context)
     request = context.get("request")
     instance = request.path if request is not None else ""
+    if response is None and dependency_down(exc):
+        # PostgreSQL or Redis restarting: nothing was written (rolled back); try again.
+        set_rollback()
+        body = problem(
+            status_code=503,
+            code="service_unavailable",
+            detail=_("A service Liaison depends on is restarting; try again shortly."),
+            instance=instance,
+            retry_after=RETRY_AFTER_SECONDS,
+        )
+        unavailable = Response(body, status=503, content_type=PROBLEM_CONTENT_TYPE)
+        unavailable["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return unavailable
     if response is None:
         # An unexpected error: logged with its traceback as Django would, answered in the
         # API's one error shape (a client parses problem+json, not an HTML page), and the

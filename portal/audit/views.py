@@ -6,7 +6,6 @@ import csv
 import json
 from collections.abc import Iterable, Iterator
 from datetime import UTC
-from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
@@ -27,6 +26,7 @@ from portal.audit.selectors import (
     chain_verification_latest,
 )
 from portal.audit.services import access_event_record, access_list_record
+from portal.spreadsheets import csv_row
 
 OBJECT_TYPE = "audit.accessevent"
 CSV_COLUMNS = (
@@ -87,29 +87,19 @@ class _Echo:
         return value
 
 
-def _cell(value: Any) -> str:
-    """Text for one CSV cell; a leading = + - @ is neutralised so a spreadsheet opening
-    the export never runs a formula someone typed into a user agent or a search."""
-    text = "" if value is None else str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
-
-
 def _csv_lines(events: Iterable[AccessEvent]) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield writer.writerow(CSV_COLUMNS)
     for e in events:
         yield writer.writerow(
-            [
-                _cell(v)
-                for v in (
+            csv_row(
+                (
                     e.seq, e.pk, e.at.astimezone(UTC).isoformat(), e.actor_id,
                     e.actor_label, e.actor_roles, e.actor_agency, e.ip, e.user_agent,
                     e.request_id, e.action, e.object_type, e.object_id, e.case_reference,
                     e.outcome, json.dumps(e.details, sort_keys=True), e.prev_hash, e.hash,
                 )
-            ]
+            )
         )  # fmt: skip
 
 

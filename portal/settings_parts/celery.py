@@ -77,6 +77,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": 60.0,
         "options": {"expires": 50},
     },
+    # Queues again CyberTipline reports whose filing task was lost (a killed worker, Redis
+    # down when it was queued); a report still being filed is left to its run.
+    "cybertip-redrive": {
+        "task": "reports.cybertip.tasks.cybertip_redrive",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
     # Queues again notification deliveries whose task was lost (a killed worker, a broker
     # that was down when the notification was created).
     "notification-deliveries-redrive": {

@@ -18,6 +18,10 @@ LIAISON_CYBERTIP_URL = env.str("LIAISON_CYBERTIP_URL", default="http://127.0.0.1
 LIAISON_CYBERTIP_USERNAME = env.str("LIAISON_CYBERTIP_USERNAME", default="liaison-demo")
 LIAISON_CYBERTIP_PASSWORD = env.str("LIAISON_CYBERTIP_PASSWORD", default="liaison-demo")
 LIAISON_CYBERTIP_TIMEOUT_SECONDS = env.float("LIAISON_CYBERTIP_TIMEOUT_SECONDS", default=30.0)
+# A report in flight with no step for this long has lost its task; beat queues it again.
+LIAISON_CYBERTIP_REDRIVE_AFTER_SECONDS = env.int(
+    "LIAISON_CYBERTIP_REDRIVE_AFTER_SECONDS", default=900
+)
 # The schema reports are validated against; drop NCMEC's live /xsd here to follow a revision.
 LIAISON_CYBERTIP_XSD = Path(
     env.str(

@@ -59,6 +59,7 @@ from reports.cybertip.models import (
     StepOutcome,
     SubmissionStep,
 )
+from reports.cybertip.redrive import submission_lock
 
 OPEN_LIFETIME = timedelta(hours=24)  # NCMEC discards an unfinished report 24 h after opening
 IDLE_LIFETIME = timedelta(hours=1)  # ... or 1 h after its last change, whichever is later
@@ -231,6 +232,13 @@ def submission_run(*, report_id: int, session: requests.Session | None = None) -
     continues from its recorded steps. Raises ``SubmissionRetry`` when the caller should
     try again later.
     """
+    with submission_lock(report_id) as alone:
+        if not alone:  # another run is filing it now (a redriven message and the original)
+            return report_load(report_id).status
+        return _run(report_id, session)
+
+
+def _run(report_id: int, session: requests.Session | None) -> str:
     actor = submitter()
     client = NcmecClient(session=session)
     for _round in range(MAX_ATTEMPTS + 1):

@@ -20,6 +20,7 @@ from typing import IO, Any
 
 from django.utils.translation import gettext as _
 
+from portal.spreadsheets import csv_cell, csv_cell_restore
 from reports.matching.models import HEX_LENGTHS, HashType
 
 FORMATS = ("csv", "jsonl", "hma")
@@ -156,7 +157,10 @@ def _parse_csv(stream: IO[str], allowed_labels: frozenset[str]) -> Iterator[Row 
                 line, _("%(n)d cells, the header has %(w)d") % {"n": len(cells), "w": width}
             )
             continue
-        rows, why = _record_rows(line, dict(zip(header, cells, strict=True)), allowed_labels)
+        record = dict(zip(header, cells, strict=True))
+        if "label" in record:  # rows_write neutralised a label that looked like a formula
+            record["label"] = csv_cell_restore(record["label"])
+        rows, why = _record_rows(line, record, allowed_labels)
         if why:
             yield Refusal(line, why)
         else:
@@ -234,7 +238,8 @@ def rows_write(
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["md5", "sha1", "sha256", "pdq", "quality", "label"])
         for hash_type, value, quality, label in entries:
-            cells = ["", "", "", "", "" if quality is None else str(quality), label]
+            # The label is free text; the rest are hex and a number. _record_rows undoes it.
+            cells = ["", "", "", "", "" if quality is None else str(quality), csv_cell(label)]
             cells[HASH_COLUMNS.index(hash_type)] = value
             writer.writerow(cells)
             written += 1

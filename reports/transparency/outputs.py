@@ -18,6 +18,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
+from portal.spreadsheets import csv_row
 from reports.transparency import charts
 from reports.transparency.dsa import dsa_csv_rows
 from reports.transparency.figures import rows_for_csv
@@ -29,7 +30,7 @@ def csv_text(rows: Any) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     for row in rows:
-        writer.writerow(row)
+        writer.writerow(csv_row(row))
     return buffer.getvalue()
 
 

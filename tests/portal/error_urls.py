@@ -25,8 +25,37 @@ class ApiBoom(APIView):
         raise RuntimeError("a bug in an endpoint")
 
 
+def _database_gone() -> None:
+    """What psycopg raises, through Django, while PostgreSQL restarts."""
+    import psycopg
+    from django.db import OperationalError
+
+    try:
+        psycopg.connect("postgres://nobody@127.0.0.1:9/none", connect_timeout=1)
+    except psycopg.OperationalError as exc:
+        raise OperationalError(str(exc)) from exc
+
+
+@audit_exempt("a test view whose database is down")
+def down(request: HttpRequest) -> HttpResponse:
+    _database_gone()
+    return HttpResponse()
+
+
+class ApiDown(APIView):
+    authentication_classes: list = []
+    permission_classes: list = []
+
+    @audit_exempt("a test endpoint whose database is down")
+    def get(self, request: Request) -> Response:
+        _database_gone()
+        return Response()
+
+
 urlpatterns = [
     path("boom/", boom),
+    path("down/", down),
+    path("api/v1/down/", audit_exempt("test endpoint")(ApiDown.as_view())),
     path("api/v1/boom/", audit_exempt("test endpoint")(ApiBoom.as_view())),
     *portal_urlpatterns,
 ]

@@ -94,6 +94,19 @@ def test_an_unexpected_api_error_is_problem_json(caplog):
     assert "a bug in an endpoint" in caplog.text  # logged for the operator, with the trace
 
 
+@pytest.mark.urls("tests.portal.error_urls")
+def test_the_database_restarting_is_a_503_to_retry_not_a_500(responder):
+    api = Client(raise_request_exception=False).get("/api/v1/down/")
+    staff = verified_client(responder)
+    staff.raise_request_exception = False
+    page = staff.get("/down/")
+
+    assert api.status_code == 503 and api["Retry-After"] == "5"
+    assert api.json()["code"] == "service_unavailable"
+    assert page.status_code == 503 and page["Retry-After"] == "5"
+    assert "briefly unavailable" in page.content.decode()
+
+
 def test_an_unknown_api_address_is_problem_json():
     response = Client().get("/api/v1/no-such-endpoint/")
 

@@ -212,3 +212,18 @@ def test_details_and_actions_read_as_words(auditor):
     assert "<dt>searched for</dt><dd>q = newcomer</dd>" in page
     assert "<dt>verified</dt><dd>yes</dd>" in page
     assert '{"ids"' not in page and "&quot;ids&quot;" not in page
+
+
+FORMULA = "=cmd|' /C calc'!A0"
+
+
+def test_a_formula_sent_as_a_user_agent_is_text_in_the_csv_export(auditor, officer_a):
+    # GIVEN an officer whose browser sends a DDE formula as its User-Agent
+    verified_client(officer_a.user).get(reverse("officer:requests"), HTTP_USER_AGENT=FORMULA)
+    # WHEN the auditor exports the log and reads it back
+    response = verified_client(auditor).get(EXPORT, {"user": officer_a.user.username})
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    # THEN the agent is there, as text a spreadsheet will not evaluate
+    agents = {r["user_agent"] for r in rows}
+    assert "'" + FORMULA in agents
+    assert FORMULA not in agents

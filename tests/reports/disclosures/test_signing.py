@@ -4,6 +4,7 @@ timestamp of the project's RFC 3161 authority; pages rendered for a person to lo
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import re
@@ -295,3 +296,22 @@ def test_b_lt_with_a_crl_of_another_ca_fails_at_signing(
 def test_b_lt_without_a_timestamp_authority_fails_at_signing(collecting_case, responder, legal):
     with pytest.raises(signing.ValidationDataMissing, match="timestamp authority"):
         built(collecting_case, responder, legal, tsa_url="", level="B-LT")
+
+
+def test_a_formula_named_file_stays_byte_exact_and_inert_in_the_manifest_csv(
+    collecting_case, responder, legal, settings
+):
+    # GIVEN a production whose file is named like a DDE formula, with a CSV manifest
+    settings.LIAISON_DISCLOSURE_MANIFEST_PDF_ROWS = 0
+    formula = "=cmd|' /C calc'!A0.csv"
+    _disclosure, package = built(collecting_case, responder, legal, files={formula: SUBSCRIBER_CSV})
+    # WHEN the manifest is read back from the package
+    with zipfile.ZipFile(io.BytesIO(content(package.zip_file))) as archive:
+        rows = list(csv.reader(io.StringIO(archive.read("manifest.csv").decode())))
+        names = set(archive.namelist())
+    # THEN its path is the file's exact path in the ZIP, and no cell starts a formula
+    [entry] = rows[1:]
+    assert entry[1] in names  # the name as stored (cases.uploads cleans it), byte-exact
+    assert not any(
+        cell.startswith(("=", "+", "-", "@", "\t", "\r")) for row in rows for cell in row
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 
@@ -200,3 +201,19 @@ def test_format_guess_by_extension_and_content():
     assert formats.format_guess("x", '{"md5": "…"}') == "jsonl"
     assert formats.format_guess("x", f"pdq {PDQ}") == "hma"
     assert formats.format_guess("x", "md5,label") == "csv"
+
+
+def test_a_formula_label_is_text_in_the_csv_export_and_imports_back_as_it_was(tmp_path):
+    formula = "=cmd|' /C calc'!A0"
+    # GIVEN a list whose entry carries a label that looks like a DDE formula
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps({"md5": MD5, "label": formula}) + "\n")
+    run("import_hashes", str(source), "--list", "a")
+    # WHEN it is exported as CSV
+    exported = tmp_path / "out.csv"
+    call_command("export_hashes", str(exported), "--list", "a", "--format", "csv")
+    # THEN the spreadsheet sees text, and an import gives back the very label
+    [row] = list(csv.DictReader(io.StringIO(exported.read_text())))
+    assert row["label"] == "'" + formula
+    run("import_hashes", str(exported), "--list", "b")
+    assert HashEntry.objects.get(hash_list__name="b").label == formula

@@ -183,3 +183,36 @@ def test_generating_with_a_bad_period_says_why(legal):
     response = verified_client(legal).post(reverse("transparency:generate"), {"half": "2026-H7"})
     assert response.status_code == 400
     assert "YYYY-H1" in response.content.decode()
+
+
+FORMULA = "=cmd|' /C calc'!A0"
+
+
+def test_a_formula_in_the_figures_is_text_in_both_csvs(report_data, legal):
+    """No text in the figures is typed by a user today (country names, kind labels), and a
+    frozen report cannot be changed; if a label ever is typed, the CSV still holds no live
+    formula. The rows here are the service's own figures, stored again with one label
+    replaced."""
+    # GIVEN reports frozen from the service's figures, one label a DDE formula
+    verified_client(legal).post(reverse("transparency:generate"), H1)
+    stored = []
+    for kind, key, field in (
+        ("le_requests", "by_country", "name"),
+        ("dsa_orders", "by_member_state", "member_state"),
+    ):
+        row = TransparencyReport.objects.get(kind=kind)
+        row.figures[key][0][field] = FORMULA
+        row.pk = None
+        row.save()
+        stored.append(row)
+    le, dsa = stored
+    client = verified_client(legal)
+    for report, section in ((le, "le"), (dsa, "dsa")):
+        # WHEN its CSV is downloaded and read back
+        response = client.get(
+            reverse("transparency:frozen", args=[report.pk]), {"format": "csv", "section": section}
+        )
+        cells = [c for row in csv.reader(io.StringIO(response.content.decode())) for c in row]
+        # THEN the formula is there only as text
+        assert "'" + FORMULA in cells
+        assert FORMULA not in cells
