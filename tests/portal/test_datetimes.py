@@ -93,7 +93,7 @@ def test_an_american_picker_time_is_refused_with_the_shape_to_use():
         == "Enter the time as YYYY-MM-DD HH:MM, e.g. 2027-03-28 14:05."
     )
     assert refused("28/03/2027 25:00", language="fr") == (
-        "Saisissez l’heure sous la forme JJ/MM/AAAA HH:MM, par exemple 28/03/2027 14:05."
+        "Saisissez l’heure sous la forme JJ/MM/AAAA HH:MM, par exemple 28/03/2027 14:05."  # noqa: RUF001 - French typography
     )
 
 
