@@ -193,8 +193,7 @@ def preservation_extend_view(
         else:
             messages.success(
                 request,
-                _("Preservation extended until %(when)s.")
-                % {"when": when(hold.expires_at)},
+                _("Preservation extended until %(when)s.") % {"when": when(hold.expires_at)},
             )
             return HttpResponseRedirect(reverse("officer:request", args=[case.reference]))
     return _detail(request, case, extend_form=form, status=400)
