@@ -138,7 +138,7 @@ class UserAdmin(AuditedChangesAdmin, DjangoUserAdmin):
     def release_lockout(self, request: AuthenticatedHttpRequest, queryset: QuerySet[User]) -> None:
         released = 0
         for user in queryset.filter(locked_at__isnull=False):
-            user_lock_release(user=user, actor=request.user, request=request)
+            user_lock_release(user=user, actor=request.user)
             released += 1
         self.message_user(
             request, _("%(n)d account(s) released.") % {"n": released}, messages.SUCCESS
@@ -277,7 +277,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
         from portal.accounts.tokens import api_token_revoke
 
         revoked = sum(
-            api_token_revoke(token=token, actor=request.user, request=request)
+            api_token_revoke(token=token, actor=request.user)
             for token in queryset.filter(revoked_at__isnull=True)
         )
         self.message_user(request, _("%(n)d token(s) revoked.") % {"n": revoked}, messages.SUCCESS)

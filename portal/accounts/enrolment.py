@@ -85,7 +85,6 @@ def officer_enrolment_link_send(
     *,
     officer: Officer,
     actor: User | None = None,
-    request: HttpRequest | None = None,
     audit: bool = True,
 ) -> str:
     """E-mail the officer a fresh one-time link to set a password and enrol 2FA (only to
@@ -99,7 +98,7 @@ def officer_enrolment_link_send(
     )
     link = enrolment_link(officer.user)
     if audit:
-        access_event_record(action="enrolment_link_sent", request=request, actor=actor, obj=officer)
+        access_event_record(action="enrolment_link_sent", actor=actor, obj=officer)
     officer_email_send(
         to=officer.user.email,
         language=officer.user.language,
@@ -114,12 +113,10 @@ def officer_enrolment_link_send(
     return link
 
 
-def officer_password_set_from_link(
-    *, user: User, password: str, request: HttpRequest | None = None
-) -> None:
+def officer_password_set_from_link(*, user: User, password: str) -> None:
     """Set the first password through an enrolment link; the link is spent by this."""
     with transaction.atomic():
         user.set_password(password)
         user.security_stamp = _new_security_stamp()
         user.save(update_fields=["password", "security_stamp"])
-        access_event_record(action="password_set", request=request, actor=user, obj=user)
+        access_event_record(action="password_set", actor=user, obj=user)

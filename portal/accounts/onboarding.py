@@ -20,7 +20,6 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import DomainNameValidator
 from django.db import transaction
-from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -114,7 +113,6 @@ def agency_create(
     directory_phone: str = "",
     actor: User | None = None,
     actor_label: str = "",
-    request: HttpRequest | None = None,
 ) -> Agency:
     """Register an agency with its verified e-mail domains and its directory phone number."""
     capability_require(
@@ -144,7 +142,6 @@ def agency_create(
         agency.save()
         access_event_record(
             action="agency_created",
-            request=request,
             actor=actor,
             actor_label=actor_label,
             obj=agency,
@@ -159,9 +156,7 @@ def _end_sessions(users: Iterable[User]) -> None:
         User.objects.filter(pk=user.pk).update(security_stamp=_new_security_stamp())
 
 
-def agency_suspend(
-    *, agency: Agency, actor: User, reason: str, request: HttpRequest | None = None
-) -> bool:
+def agency_suspend(*, agency: Agency, actor: User, reason: str) -> bool:
     """Suspend an agency: its officers' tokens stop at once and their sessions end."""
     capability_require(actor, Capability.MANAGE_OFFICERS, action="agency_suspended", obj=agency)
     with transaction.atomic():
@@ -173,7 +168,6 @@ def agency_suspend(
             _end_sessions(User.objects.filter(officer__agency=agency))
             access_event_record(
                 action="agency_suspended",
-                request=request,
                 actor=actor,
                 obj=agency,
                 details={"reason": reason},
@@ -181,9 +175,7 @@ def agency_suspend(
     return changed == 1
 
 
-def agency_reinstate(
-    *, agency: Agency, actor: User, reason: str, request: HttpRequest | None = None
-) -> bool:
+def agency_reinstate(*, agency: Agency, actor: User, reason: str) -> bool:
     capability_require(actor, Capability.MANAGE_OFFICERS, action="agency_reinstated", obj=agency)
     with transaction.atomic():
         changed = Agency.objects.filter(pk=agency.pk, status=Agency.Status.SUSPENDED).update(
@@ -193,7 +185,6 @@ def agency_reinstate(
             agency.status = Agency.Status.ACTIVE
             access_event_record(
                 action="agency_reinstated",
-                request=request,
                 actor=actor,
                 obj=agency,
                 details={"reason": reason},
@@ -230,7 +221,6 @@ def officer_apply(
     badge_number: str,
     email: str,
     phone: str,
-    request: HttpRequest | None = None,
 ) -> Officer | None:
     """Record an application: an inactive user without a role, and an officer ``applied``.
 
@@ -251,7 +241,6 @@ def officer_apply(
     ):
         access_event_record(
             action="officer_applied",
-            request=request,
             actor_label=email,
             outcome=Outcome.DENIED,
             details={"reason": "email_taken", "agency": agency.name},
@@ -281,7 +270,6 @@ def officer_apply(
         officer.save()
         access_event_record(
             action="officer_applied",
-            request=request,
             actor_label=email,
             obj=officer,
             details={"agency": agency.name},
@@ -296,9 +284,7 @@ def _make_officer_user_active(user: User) -> None:
     user.groups.add(Group.objects.get(name=Role.OFFICER))
 
 
-def officer_approve(
-    *, officer: Officer, actor: User, note: str, request: HttpRequest | None = None
-) -> bool:
+def officer_approve(*, officer: Officer, actor: User, note: str) -> bool:
     """Staff confirmed the officer by calling the agency's directory number: activate the
     account, give it the officer role, and e-mail a one-time enrolment link."""
     capability_require(actor, Capability.MANAGE_OFFICERS, action="officer_verified", obj=officer)
@@ -322,20 +308,17 @@ def officer_approve(
         _make_officer_user_active(officer.user)
         access_event_record(
             action="officer_verified",
-            request=request,
             actor=actor,
             obj=officer,
             details={"called": officer.agency.directory_phone, "note": note.strip()[:500]},
         )
     from portal.accounts.enrolment import officer_enrolment_link_send  # it needs this module
 
-    officer_enrolment_link_send(officer=officer, actor=actor, request=request, audit=False)
+    officer_enrolment_link_send(officer=officer, actor=actor, audit=False)
     return True
 
 
-def officer_reject(
-    *, officer: Officer, actor: User, note: str, request: HttpRequest | None = None
-) -> bool:
+def officer_reject(*, officer: Officer, actor: User, note: str) -> bool:
     capability_require(actor, Capability.MANAGE_OFFICERS, action="officer_rejected", obj=officer)
     if not note.strip():
         raise ValidationError({"note": _("Say why the application is rejected.")})
@@ -347,7 +330,6 @@ def officer_reject(
             officer.refresh_from_db()
             access_event_record(
                 action="officer_rejected",
-                request=request,
                 actor=actor,
                 obj=officer,
                 details={"note": note.strip()[:500]},
@@ -355,9 +337,7 @@ def officer_reject(
     return changed == 1
 
 
-def officer_suspend(
-    *, officer: Officer, actor: User, reason: str, request: HttpRequest | None = None
-) -> bool:
+def officer_suspend(*, officer: Officer, actor: User, reason: str) -> bool:
     """Suspend a verified officer: tokens stop at the next request, sessions end now.
 
     Tokens are not revoked, so a reinstatement restores them; revoke them as well when the
@@ -375,7 +355,6 @@ def officer_suspend(
             _end_sessions([officer.user])
             access_event_record(
                 action="officer_suspended",
-                request=request,
                 actor=actor,
                 obj=officer,
                 details={"reason": reason.strip()[:500]},
@@ -383,9 +362,7 @@ def officer_suspend(
     return changed == 1
 
 
-def officer_reinstate(
-    *, officer: Officer, actor: User, reason: str, request: HttpRequest | None = None
-) -> bool:
+def officer_reinstate(*, officer: Officer, actor: User, reason: str) -> bool:
     capability_require(actor, Capability.MANAGE_OFFICERS, action="officer_reinstated", obj=officer)
     if not reason.strip():
         raise ValidationError({"reason": _("Say why.")})
@@ -397,7 +374,6 @@ def officer_reinstate(
             officer.status = Officer.Status.VERIFIED
             access_event_record(
                 action="officer_reinstated",
-                request=request,
                 actor=actor,
                 obj=officer,
                 details={"reason": reason.strip()[:500]},

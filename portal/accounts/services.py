@@ -39,14 +39,14 @@ def login_failure_record(
     return login_failure_count(user=user, username=username, kind=kind, request=request)
 
 
-def user_lock_release(*, user: User, actor: User, request: HttpRequest | None = None) -> None:
+def user_lock_release(*, user: User, actor: User) -> None:
     """An administrator releases a locked account; earlier failures stop counting."""
     with transaction.atomic():
         changed = User.objects.filter(pk=user.pk, locked_at__isnull=False).update(
             locked_at=None, lock_released_at=timezone.now()
         )
         if changed:
-            access_event_record(action="lockout_released", request=request, actor=actor, obj=user)
+            access_event_record(action="lockout_released", actor=actor, obj=user)
 
 
 def user_security_stamp_rotate(*, user: User, request: HttpRequest | None = None) -> None:
@@ -95,7 +95,7 @@ def totp_device_create_confirmed(*, user: User, name: str) -> TOTPDevice:
     return device
 
 
-def backup_codes_generate(*, user: User, request: HttpRequest | None = None) -> list[str]:
+def backup_codes_generate(*, user: User) -> list[str]:
     """Replace the user's backup codes with fresh ones and return them, the only time
     they are ever readable."""
     codes = [
@@ -108,9 +108,7 @@ def backup_codes_generate(*, user: User, request: HttpRequest | None = None) -> 
         )
         device.codes.all().delete()
         BackupCode.objects.bulk_create([BackupCode.for_code(device, code) for code in codes])
-        access_event_record(
-            action="backup_codes_generated", request=request, actor=user, obj=device
-        )
+        access_event_record(action="backup_codes_generated", actor=user, obj=device)
     return [f"{c[:5]}-{c[5:]}" for c in codes]
 
 

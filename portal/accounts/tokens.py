@@ -64,7 +64,6 @@ def api_token_issue(
     days: int | None = None,
     actor: User | None = None,
     actor_label: str = "",
-    request: HttpRequest | None = None,
 ) -> IssuedToken:
     """Create a token for a verified officer and return its plaintext, the only time it exists.
 
@@ -114,7 +113,6 @@ def api_token_issue(
         token.save()
         access_event_record(
             action="token_issued",
-            request=request,
             actor=actor,
             actor_label=actor_label,
             obj=token,
@@ -133,7 +131,6 @@ def api_token_revoke(
     token: ApiToken,
     actor: User | None = None,
     actor_label: str = "",
-    request: HttpRequest | None = None,
 ) -> bool:
     """Revoke a token at once; the next request with it is refused. False if already revoked.
 
@@ -156,7 +153,6 @@ def api_token_revoke(
             token.revoked_at = now
             access_event_record(
                 action="token_revoked",
-                request=request,
                 actor=actor,
                 actor_label=actor_label,
                 obj=token,
@@ -172,16 +168,13 @@ def api_tokens_active(user: User) -> models.QuerySet[ApiToken]:
     ).order_by("created_at")
 
 
-def api_tokens_revoke_own(*, user: User, request: HttpRequest | None = None) -> int:
+def api_tokens_revoke_own(*, user: User) -> int:
     """Revoke every active token of ``user`` at their own request.
 
     A token is a credential of its own: it survives a password or second-factor change, so
     after such a change the user is offered this (security review, finding 7). Each
     revocation is logged like a single one. Returns how many were revoked."""
-    return sum(
-        api_token_revoke(token=token, actor=user, request=request)
-        for token in api_tokens_active(user)
-    )
+    return sum(api_token_revoke(token=token, actor=user) for token in api_tokens_active(user))
 
 
 class TokenRefused(Exception):

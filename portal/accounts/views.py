@@ -262,7 +262,7 @@ def _enrol(request: AuthenticatedHttpRequest) -> HttpResponse:
             if not changed:
                 otp_login(request, device)
                 request.session.cycle_key()
-            codes = backup_codes_generate(user=user, request=request)
+            codes = backup_codes_generate(user=user)
             return render(
                 request,
                 "accounts/backup_codes.html",
@@ -310,9 +310,7 @@ def security_view(request: AuthenticatedHttpRequest) -> HttpResponse:
         # API tokens are separate credentials: they survive a password change unless the
         # user revokes them, which the form offers (security review, finding 7).
         if request.POST.get("revoke_tokens"):
-            _tokens_revoked_message(
-                request, api_tokens_revoke_own(user=request.user, request=request)
-            )
+            _tokens_revoked_message(request, api_tokens_revoke_own(user=request.user))
         else:
             _tokens_survive_warning(request)
         return redirect("accounts:security")
@@ -410,7 +408,7 @@ def tokens_revoke_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     No fresh password is asked: revoking only takes access away."""
     from portal.accounts.tokens import api_tokens_revoke_own
 
-    _tokens_revoked_message(request, api_tokens_revoke_own(user=request.user, request=request))
+    _tokens_revoked_message(request, api_tokens_revoke_own(user=request.user))
     return redirect("accounts:security")
 
 
@@ -456,7 +454,7 @@ def confirm_view(request: AuthenticatedHttpRequest) -> HttpResponse:
 def backup_codes_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     from portal.accounts.tokens import api_tokens_active
 
-    codes = backup_codes_generate(user=request.user, request=request)
+    codes = backup_codes_generate(user=request.user)
     user_security_stamp_rotate(user=request.user, request=request)
     return render(
         request,

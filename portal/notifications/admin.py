@@ -55,7 +55,7 @@ class DeliveryAdmin(ReadOnlyAdmin):
     @admin.action(description=_("Send the selected failed deliveries again"))
     def retry_failed(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Delivery]) -> None:
         retried = sum(
-            delivery_retry(delivery=delivery, actor=request.user, request=request)
+            delivery_retry(delivery=delivery, actor=request.user)
             for delivery in queryset.filter(status=Delivery.Status.FAILED)
         )
         self.message_user(

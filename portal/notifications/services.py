@@ -20,7 +20,6 @@ from typing import Any
 from celery.utils.time import get_exponential_backoff_interval
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
-from django.http import HttpRequest
 from django.utils import timezone
 
 from portal.accounts.models import User
@@ -220,22 +219,18 @@ def notifications_send(*, outgoing: Sequence[Outgoing]) -> list[Notification]:
     return created
 
 
-def notification_mark_read(
-    *, notification: Notification, user: User, request: HttpRequest | None = None
-) -> bool:
+def notification_mark_read(*, notification: Notification, user: User) -> bool:
     """Mark one of the user's notifications read; False when it already was."""
     with transaction.atomic():
         changed = Notification.objects.filter(
             pk=notification.pk, user=user, read_at__isnull=True
         ).update(read_at=timezone.now())
         if changed:
-            access_event_record(
-                action="notification_read", request=request, actor=user, obj=notification
-            )
+            access_event_record(action="notification_read", actor=user, obj=notification)
     return bool(changed)
 
 
-def notifications_mark_all_read(*, user: User, request: HttpRequest | None = None) -> int:
+def notifications_mark_all_read(*, user: User) -> int:
     """Mark every unread notification of the user read; returns how many changed."""
     with transaction.atomic():
         changed = Notification.objects.filter(user=user, read_at__isnull=True).update(
@@ -244,7 +239,6 @@ def notifications_mark_all_read(*, user: User, request: HttpRequest | None = Non
         if changed:
             access_event_record(
                 action="notification_read",
-                request=request,
                 actor=user,
                 object_type="notifications.notification",
                 details={"all": True, "count": changed},
@@ -418,16 +412,14 @@ def deliveries_redrive(*, now: datetime | None = None, limit: int = 1000) -> lis
     return ids
 
 
-def delivery_retry(*, delivery: Delivery, actor: User, request: HttpRequest | None = None) -> bool:
+def delivery_retry(*, delivery: Delivery, actor: User) -> bool:
     """An operator sends a failed delivery again (e.g. after fixing the SMTP relay)."""
     with transaction.atomic():
         changed = Delivery.objects.filter(pk=delivery.pk, status=Status.FAILED).update(
             status=Status.PENDING, attempts=0, next_attempt_at=timezone.now()
         )
         if changed:
-            access_event_record(
-                action="delivery_retried", request=request, actor=actor, obj=delivery
-            )
+            access_event_record(action="delivery_retried", actor=actor, obj=delivery)
             transaction.on_commit(partial(_enqueue, [delivery.pk]), robust=True)
     return bool(changed)
 

@@ -51,14 +51,14 @@ def _back(request: HttpRequest) -> HttpResponse:
 @require_POST
 def notification_read(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     notification = selectors.notification_get_for_user(request.user, pk)
-    services.notification_mark_read(notification=notification, user=request.user, request=request)
+    services.notification_mark_read(notification=notification, user=request.user)
     return _back(request)
 
 
 @audited(Action.UPDATE, object_type=OBJECT_TYPE)
 @require_POST
 def notification_read_all(request: AuthenticatedHttpRequest) -> HttpResponse:
-    count = services.notifications_mark_all_read(user=request.user, request=request)
+    count = services.notifications_mark_all_read(user=request.user)
     messages.success(request, _("%(count)d notification(s) marked as read.") % {"count": count})
     return _back(request)
 

@@ -129,7 +129,6 @@ def _officer_action(
             changed = service(
                 officer=officer,
                 actor=request.user,
-                request=request,
                 **{field: form.cleaned_data["note"]},
             )
         except ValidationError as exc:
@@ -171,7 +170,7 @@ def officer_enrolment_link_view(request: AuthenticatedHttpRequest, pk: int) -> H
     officer = officer_get_for_staff(request.user, pk)
     if officer.status != Officer.Status.VERIFIED:
         raise Http404
-    officer_enrolment_link_send(officer=officer, actor=request.user, request=request)
+    officer_enrolment_link_send(officer=officer, actor=request.user)
     messages.success(
         request, _("A new enrolment link was e-mailed to %(e)s.") % {"e": officer.user.email}
     )
@@ -187,7 +186,7 @@ def officer_token_revoke_view(
     token = api_token_get_for_staff(request.user, token_pk)
     if token.user_id != officer.user_id:
         raise Http404
-    if api_token_revoke(token=token, actor=request.user, request=request):
+    if api_token_revoke(token=token, actor=request.user):
         messages.success(request, _("Token %(name)s revoked.") % {"name": token.name})
     return redirect("officers:detail", pk=officer.pk)
 
@@ -225,9 +224,7 @@ def _agency_action(service: Callable[..., bool], done: str) -> Callable[..., Htt
         form = NoteForm(request.POST)
         if not form.is_valid():
             return _render_agency(request, agency, note_form=form, status=400)
-        if service(
-            agency=agency, actor=request.user, reason=form.cleaned_data["note"], request=request
-        ):
+        if service(agency=agency, actor=request.user, reason=form.cleaned_data["note"]):
             messages.success(request, done)
         else:
             messages.warning(

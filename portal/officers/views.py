@@ -74,7 +74,6 @@ def tokens_view(request: AuthenticatedHttpRequest) -> HttpResponse:
                 scopes=form.cleaned_data["scopes"],
                 days=form.cleaned_data["days"],
                 actor=request.user,
-                request=request,
             )
         except ValidationError as exc:
             form.add_error(None, exc)
@@ -92,7 +91,7 @@ def tokens_view(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_POST
 def token_revoke_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     token = api_token_get_for_owner(request.user, pk)
-    if api_token_revoke(token=token, actor=request.user, request=request):
+    if api_token_revoke(token=token, actor=request.user):
         messages.success(request, _("Token %(name)s revoked.") % {"name": token.name})
     return redirect("officer:tokens")
 
@@ -106,7 +105,7 @@ def apply_view(request: HttpRequest) -> HttpResponse:
     form = ApplicationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            officer_apply(request=request, **form.cleaned_data)
+            officer_apply(**form.cleaned_data)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -146,9 +145,7 @@ def enrol_view(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "officer/enrol_invalid.html", status=400)
     form = SetPasswordForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        officer_password_set_from_link(
-            user=user, password=form.cleaned_data["new_password1"], request=request
-        )
+        officer_password_set_from_link(user=user, password=form.cleaned_data["new_password1"])
         login(request, user)
         request.session[AUTH_AT_KEY] = time.time()
         access_event_record(action="login", request=request, details={"step": "enrolment_link"})

@@ -13,7 +13,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -45,7 +45,6 @@ def referral_request(
     emergency: str,
     disclosed: str,
     actor: User,
-    request: HttpRequest | None = None,
 ) -> UrgentReferral:
     """The first person's request; nothing reaches the agency until a second approves."""
     errors: dict[str, str] = {}
@@ -88,7 +87,6 @@ def referral_request(
         )
         access_event_record(
             action="referral_request",
-            request=request,
             actor=actor,
             obj=referral,
             case_reference=case.reference,
@@ -102,9 +100,7 @@ def referral_request(
 
 
 @denials_logged
-def referral_approve(
-    *, referral: UrgentReferral, actor: User, request: HttpRequest | None = None
-) -> UrgentReferral:
+def referral_approve(*, referral: UrgentReferral, actor: User) -> UrgentReferral:
     """The second person's approval sends the referral and notifies the agency at once."""
     if referral.requested_by_id == actor.pk:
         raise ValidationError(_("A second person must approve an urgent referral."))
@@ -156,7 +152,6 @@ def referral_approve(
         )
         access_event_record(
             action="referral_sent",
-            request=request,
             actor=actor,
             obj=referral,
             case_reference=case.reference,

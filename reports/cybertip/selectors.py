@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.db.models import Q, QuerySet
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from django.utils import timezone
 
 from cases.errors import CaseNotFound
@@ -20,9 +20,7 @@ from reports.cybertip.services import CYBERTIP_ROLES
 STUCK_AFTER = timedelta(minutes=15)
 
 
-def cybertip_case_for_user(
-    user: User, reference: str, *, request: HttpRequest | None = None
-) -> Case:
+def cybertip_case_for_user(user: User, reference: str) -> Case:
     """The child-safety case if ``user`` works CyberTipline reports on it, else 404."""
     if not user_roles(user) & CYBERTIP_ROLES:
         raise Http404
@@ -35,19 +33,15 @@ def cybertip_case_for_user(
     return case
 
 
-def report_for_user(
-    user: User, reference: str, pk: int, *, request: HttpRequest | None = None
-) -> CyberTipReport:
-    case = cybertip_case_for_user(user, reference, request=request)
+def report_for_user(user: User, reference: str, pk: int) -> CyberTipReport:
+    case = cybertip_case_for_user(user, reference)
     if not CyberTipReport.objects.filter(pk=pk, case=case).exists():
         raise Http404
     return report_load(pk)
 
 
-def report_file_for_user(
-    user: User, reference: str, pk: int, file_pk: int, *, request: HttpRequest | None = None
-) -> ReportFile:
-    report = report_for_user(user, reference, pk, request=request)
+def report_file_for_user(user: User, reference: str, pk: int, file_pk: int) -> ReportFile:
+    report = report_for_user(user, reference, pk)
     file = (
         ReportFile.objects.select_related("report__case").filter(pk=file_pk, report=report).first()
     )

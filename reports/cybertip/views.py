@@ -46,7 +46,7 @@ def _report_url(reference: str, pk: int) -> str:
 
 @audited(Action.VIEW, object_type="cases.case")
 def report_new(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
-    case = cybertip_case_for_user(request.user, reference, request=request)
+    case = cybertip_case_for_user(request.user, reference)
     form = ReportForm(request.POST or None, initial={"incident_time_zone": "UTC"})
     if request.method == "POST" and form.is_valid():
         try:
@@ -54,7 +54,6 @@ def report_new(request: AuthenticatedHttpRequest, reference: str) -> HttpRespons
                 case=case,
                 actor=request.user,
                 data=form.to_input(),
-                request=request,
             )
         except ValidationError as exc:
             form.add_service_errors(exc.message_dict)
@@ -68,7 +67,7 @@ def report_new(request: AuthenticatedHttpRequest, reference: str) -> HttpRespons
 
 @audited(Action.VIEW, object_type=OBJECT)
 def report_detail(request: AuthenticatedHttpRequest, reference: str, pk: int) -> HttpResponse:
-    report = report_for_user(request.user, reference, pk, request=request)
+    report = report_for_user(request.user, reference, pk)
     form = None
     if report.is_editable:
         form = ReportForm(request.POST or None, initial=ReportForm.initial_for(report))
@@ -78,7 +77,6 @@ def report_detail(request: AuthenticatedHttpRequest, reference: str, pk: int) ->
                     report=report,
                     actor=request.user,
                     data=form.to_input(),
-                    request=request,
                 )
             except ValidationError as exc:
                 form.add_service_errors(exc.message_dict)
@@ -134,9 +132,9 @@ def _context(
 @audited(Action.UPDATE, object_type=OBJECT)
 @require_POST
 def report_submit(request: AuthenticatedHttpRequest, reference: str, pk: int) -> HttpResponse:
-    report = report_for_user(request.user, reference, pk, request=request)
+    report = report_for_user(request.user, reference, pk)
     try:
-        services.report_submit_request(report=report, actor=request.user, request=request)
+        services.report_submit_request(report=report, actor=request.user)
     except ValidationError as exc:
         for field, problems in exc.message_dict.items():
             for problem in problems:
@@ -149,7 +147,7 @@ def report_submit(request: AuthenticatedHttpRequest, reference: str, pk: int) ->
 @audited(Action.UPDATE, object_type=OBJECT)
 @require_POST
 def report_retract(request: AuthenticatedHttpRequest, reference: str, pk: int) -> HttpResponse:
-    report = report_for_user(request.user, reference, pk, request=request)
+    report = report_for_user(request.user, reference, pk)
     services.cybertip_case_check(request.user, report.case_id)
     status = submission_retract(report=report, actor=request.user)
     access_event_record(
@@ -166,7 +164,7 @@ def report_retract(request: AuthenticatedHttpRequest, reference: str, pk: int) -
 @audited(Action.CREATE, object_type=OBJECT)
 @require_POST
 def file_add(request: AuthenticatedHttpRequest, reference: str, pk: int) -> HttpResponse:
-    report = report_for_user(request.user, reference, pk, request=request)
+    report = report_for_user(request.user, reference, pk)
     form = FileUploadForm(request.POST, request.FILES)
     if form.is_valid():
         upload = form.cleaned_data["file"]
@@ -174,7 +172,6 @@ def file_add(request: AuthenticatedHttpRequest, reference: str, pk: int) -> Http
             services.report_file_add(
                 report=report,
                 actor=request.user,
-                request=request,
                 upload=services.FileInput(
                     name=upload.name,
                     content=upload.read(),
@@ -199,8 +196,8 @@ def file_reveal(
     request: AuthenticatedHttpRequest, reference: str, pk: int, file_pk: int
 ) -> HttpResponse:
     """The explicit reveal: record the view of this file by this person, then show it."""
-    file = report_file_for_user(request.user, reference, pk, file_pk, request=request)
-    services.report_file_view_record(file=file, actor=request.user, request=request)
+    file = report_file_for_user(request.user, reference, pk, file_pk)
+    services.report_file_view_record(file=file, actor=request.user)
     return HttpResponseRedirect(f"{_report_url(reference, pk)}?revealed={file.pk}#file-{file.pk}")
 
 
@@ -210,7 +207,7 @@ def file_content(
     request: AuthenticatedHttpRequest, reference: str, pk: int, file_pk: int
 ) -> HttpResponse | FileResponse:
     """The file's bytes, only to someone the access log records as having revealed it."""
-    file = report_file_for_user(request.user, reference, pk, file_pk, request=request)
+    file = report_file_for_user(request.user, reference, pk, file_pk)
     revealed = AccessEvent.objects.filter(
         action=services.ACTION_FILE_VIEW,
         object_type="cybertip.reportfile",
@@ -237,7 +234,7 @@ def file_content(
 def file_classify(
     request: AuthenticatedHttpRequest, reference: str, pk: int, file_pk: int
 ) -> HttpResponse:
-    file = report_file_for_user(request.user, reference, pk, file_pk, request=request)
+    file = report_file_for_user(request.user, reference, pk, file_pk)
     form = FileClassifyForm(request.POST, prefix=f"file{file.pk}")
     if form.is_valid():
         try:
@@ -247,7 +244,6 @@ def file_classify(
                 annotations=form.cleaned_data["annotations"],
                 industry_classification=form.cleaned_data["industry_classification"],
                 publicly_available=file.publicly_available,
-                request=request,
             )
         except ValidationError as exc:
             for problems in exc.message_dict.values():
@@ -278,7 +274,7 @@ def referral_create(request: AuthenticatedHttpRequest, reference: str, pk: int) 
     from reports.cybertip.forms import ReferralForm
     from reports.cybertip.referrals import referral_request
 
-    report = report_for_user(request.user, reference, pk, request=request)
+    report = report_for_user(request.user, reference, pk)
     form = ReferralForm(request.POST)
     if form.is_valid():
         try:
@@ -289,7 +285,6 @@ def referral_create(request: AuthenticatedHttpRequest, reference: str, pk: int) 
                 emergency=form.cleaned_data["emergency"],
                 disclosed=form.cleaned_data["disclosed"],
                 actor=request.user,
-                request=request,
             )
         except ValidationError as exc:
             for problems in exc.message_dict.values():
@@ -316,12 +311,12 @@ def referral_approve_view(
     from reports.cybertip.models import UrgentReferral
     from reports.cybertip.referrals import referral_approve
 
-    report = report_for_user(request.user, reference, pk, request=request)
+    report = report_for_user(request.user, reference, pk)
     referral = UrgentReferral.objects.filter(pk=referral_pk, case=report.case).first()
     if referral is None:
         raise Http404
     try:
-        referral_approve(referral=referral, actor=request.user, request=request)
+        referral_approve(referral=referral, actor=request.user)
     except ValidationError as exc:
         for problem in exc.messages:
             messages.error(request, problem)

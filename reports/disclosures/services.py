@@ -16,7 +16,6 @@ from datetime import UTC, date, timedelta
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -103,9 +102,7 @@ def _input_problems(case: Case, process: LegalProcess, data: DisclosureInput) ->
 
 
 @denials_logged
-def disclosure_create(
-    *, case: Case, actor: User, data: DisclosureInput, request: HttpRequest | None = None
-) -> Disclosure:
+def disclosure_create(*, case: Case, actor: User, data: DisclosureInput) -> Disclosure:
     """Start a disclosure (a draft) answering one process of the case.
 
     Several may answer the same process (rolling productions); one that ``corrects``
@@ -154,7 +151,6 @@ def disclosure_create(
         )
         access_event_record(
             action="disclosure_create",
-            request=request,
             actor=actor,
             obj=disclosure,
             case_reference=case.reference,
@@ -163,7 +159,7 @@ def disclosure_create(
     return disclosure
 
 
-def _locked_draft(disclosure: Disclosure, actor: User, request: HttpRequest | None) -> Disclosure:
+def _locked_draft(disclosure: Disclosure, actor: User) -> Disclosure:
     case_check(actor, disclosure.case_id, CaseAction.WORK)
     locked = Disclosure.objects.select_for_update().get(pk=disclosure.pk)
     if locked.state != DisclosureState.DRAFT:
@@ -180,7 +176,6 @@ def disclosure_file_add(
     data: bytes = b"",
     attachment: Attachment | None = None,
     record_count: int | None = None,
-    request: HttpRequest | None = None,
 ) -> ProducedFile:
     """Add one produced file to a draft production: uploaded bytes, or a case attachment.
 
@@ -201,7 +196,7 @@ def disclosure_file_add(
     if record_count < 0:
         raise ValidationError({"record_count": _("The number of records cannot be negative.")})
     with upload_stored(checked, folder=FOLDER) as stored, transaction.atomic():
-        locked = _locked_draft(disclosure, actor, request)
+        locked = _locked_draft(disclosure, actor)
         if locked.kind != DisclosureKind.PRODUCTION:
             raise ValidationError({"file": _("Only a production has files.")})
         if locked.files.filter(name=checked.name).exists():
@@ -221,7 +216,6 @@ def disclosure_file_add(
         )
         access_event_record(
             action="disclosure_file_add",
-            request=request,
             actor=actor,
             obj=produced,
             case_reference=locked.case.reference,
@@ -235,16 +229,13 @@ def disclosure_file_add(
 
 
 @denials_logged
-def disclosure_file_remove(
-    *, produced: ProducedFile, actor: User, request: HttpRequest | None = None
-) -> None:
+def disclosure_file_remove(*, produced: ProducedFile, actor: User) -> None:
     """Take a file out of a draft (the stored bytes stay: other rows may share them)."""
     with transaction.atomic():
-        locked = _locked_draft(produced.disclosure, actor, request)
+        locked = _locked_draft(produced.disclosure, actor)
         ProducedFile.objects.filter(pk=produced.pk, disclosure=locked).delete()
         access_event_record(
             action="disclosure_file_remove",
-            request=request,
             actor=actor,
             object_type="disclosures.producedfile",
             object_id=str(produced.pk),
@@ -259,12 +250,10 @@ def _move(disclosure: Disclosure, old: str, **changes: object) -> None:
 
 
 @denials_logged
-def disclosure_submit(
-    *, disclosure: Disclosure, actor: User, request: HttpRequest | None = None
-) -> Disclosure:
+def disclosure_submit(*, disclosure: Disclosure, actor: User) -> Disclosure:
     """The preparer asks for release: the draft is frozen (no more files) for review."""
     with transaction.atomic():
-        locked = _locked_draft(disclosure, actor, request)
+        locked = _locked_draft(disclosure, actor)
         if locked.kind == DisclosureKind.PRODUCTION and not locked.files.exists():
             raise ValidationError(_("Add the produced files first."))
         _move(
@@ -272,7 +261,6 @@ def disclosure_submit(
         )
         access_event_record(
             action="disclosure_submit",
-            request=request,
             actor=actor,
             obj=locked,
             case_reference=locked.case.reference,
@@ -282,9 +270,7 @@ def disclosure_submit(
 
 
 @denials_logged
-def disclosure_return(
-    *, disclosure: Disclosure, actor: User, reason: str, request: HttpRequest | None = None
-) -> Disclosure:
+def disclosure_return(*, disclosure: Disclosure, actor: User, reason: str) -> Disclosure:
     """Send a disclosure awaiting approval back to draft, with the reason (internal)."""
     reason = (reason or "").strip()
     if not reason:
@@ -301,7 +287,6 @@ def disclosure_return(
         )
         access_event_record(
             action="disclosure_return",
-            request=request,
             actor=actor,
             obj=disclosure,
             case_reference=case.reference,
@@ -318,9 +303,7 @@ def preparers_of(disclosure: Disclosure) -> set[int]:
 
 
 @denials_logged
-def disclosure_release(
-    *, disclosure: Disclosure, actor: User, request: HttpRequest | None = None
-) -> Disclosure:
+def disclosure_release(*, disclosure: Disclosure, actor: User) -> Disclosure:
     """A second person (legal or supervisor) releases it: from now on it is immutable.
 
     The package (signed PDF, ZIP) is rendered by ``tasks.disclosure_render``, queued when
@@ -353,7 +336,6 @@ def disclosure_release(
         )
         access_event_record(
             action="disclosure_release",
-            request=request,
             actor=actor,
             obj=locked,
             case_reference=case.reference,
@@ -365,9 +347,7 @@ def disclosure_release(
 
 
 @denials_logged
-def disclosure_download_renew(
-    *, disclosure: Disclosure, actor: User, request: HttpRequest | None = None
-) -> DownloadRenewal:
+def disclosure_download_renew(*, disclosure: Disclosure, actor: User) -> DownloadRenewal:
     """Staff give the officers of the case's agency a new download window (the setting's
     days from now) after the link expired, instead of the officer asking in the
     conversation. The release stays untouched; the renewal is a row of its own, bound
@@ -393,7 +373,6 @@ def disclosure_download_renew(
         renewal.save()
         access_event_record(
             action="disclosure_download_renew",
-            request=request,
             actor=actor,
             obj=locked,
             case_reference=case.reference,

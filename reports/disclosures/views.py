@@ -179,9 +179,7 @@ def renew_link(request: AuthenticatedHttpRequest, reference: str, pk: int) -> Ht
     return _attempt(
         request,
         case,
-        lambda: services.disclosure_download_renew(
-            disclosure=disclosure, actor=request.user, request=request
-        ),
+        lambda: services.disclosure_download_renew(disclosure=disclosure, actor=request.user),
         success=_("Download link renewed; the officer was told."),
     )
 

@@ -16,7 +16,6 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -54,14 +53,12 @@ def report_generate(
     period: Period,
     options: ReportOptions,
     actor: Any,
-    request: HttpRequest | None = None,
 ) -> TransparencyReport:
     """Freeze the figures of ``kind`` for ``period`` as a draft report. A refusal is
     logged outside any transaction, so its entry survives the error."""
     if not may_publish(actor):
         access_event_record(
             action="transparency_generate",
-            request=request,
             actor=actor,
             object_type="transparency.transparencyreport",
             outcome=Outcome.DENIED,
@@ -69,13 +66,11 @@ def report_generate(
         )
         raise PermissionDenied
     with transaction.atomic():
-        return _report_store(
-            kind=kind, period=period, options=options, actor=actor, request=request
-        )
+        return _report_store(kind=kind, period=period, options=options, actor=actor)
 
 
 def _report_store(
-    *, kind: str, period: Period, options: ReportOptions, actor: Any, request: HttpRequest | None
+    *, kind: str, period: Period, options: ReportOptions, actor: Any
 ) -> TransparencyReport:
     figures = figures_compute(kind=kind, period=period, options=options)
     report = TransparencyReport(
@@ -94,7 +89,6 @@ def _report_store(
     report.save()
     access_event_record(
         action="transparency_generate",
-        request=request,
         actor=actor,
         obj=report,
         details={"kind": kind, "period": period.label, "sha256": report.figures_sha256},
@@ -102,14 +96,11 @@ def _report_store(
     return report
 
 
-def report_publish(
-    *, report: TransparencyReport, actor: Any, request: HttpRequest | None = None
-) -> TransparencyReport:
+def report_publish(*, report: TransparencyReport, actor: Any) -> TransparencyReport:
     """Publish a draft: once per kind and period, never again for the same row."""
     if not may_publish(actor):
         access_event_record(
             action="transparency_publish",
-            request=request,
             actor=actor,
             obj=report,
             outcome=Outcome.DENIED,
@@ -129,14 +120,13 @@ def report_publish(
         if updated != 1:
             raise ValidationError(_("This report is already published."))
         report.refresh_from_db()
-        _publish_record(report=report, actor=actor, request=request)
+        _publish_record(report=report, actor=actor)
     return report
 
 
-def _publish_record(*, report: TransparencyReport, actor: Any, request: HttpRequest | None) -> None:
+def _publish_record(*, report: TransparencyReport, actor: Any) -> None:
     access_event_record(
         action="transparency_publish",
-        request=request,
         actor=actor,
         obj=report,
         details={

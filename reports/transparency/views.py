@@ -208,14 +208,12 @@ def generate(request: AuthenticatedHttpRequest) -> HttpResponse:
                 period=period,
                 options=options,
                 actor=request.user,
-                request=request,
             )
             report_generate(
                 kind=ReportKind.DSA_ORDERS,
                 period=period,
                 options=options,
                 actor=request.user,
-                request=request,
             )
     except PermissionDenied:
         raise Http404 from None
@@ -300,7 +298,7 @@ def frozen(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def publish(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     row = _frozen_get(pk)
     try:
-        report_publish(report=row, actor=request.user, request=request)
+        report_publish(report=row, actor=request.user)
     except PermissionDenied:
         raise Http404 from None
     except ValidationError as exc:

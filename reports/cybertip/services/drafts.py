@@ -12,7 +12,6 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -164,9 +163,7 @@ def _one_draft_per_user(report: CyberTipReport) -> None:
 
 
 @denials_logged
-def report_draft_create(
-    *, case: Case, actor: User, data: ReportInput, request: HttpRequest | None = None
-) -> CyberTipReport:
+def report_draft_create(*, case: Case, actor: User, data: ReportInput) -> CyberTipReport:
     """Start a report from a child-safety case. One open draft per reported user: if that
     user already has one, its facts win and the caller should add to it instead
     (``cybertip_draft_for_user``)."""
@@ -200,7 +197,6 @@ def report_draft_create(
         )
         access_event_record(
             action="cybertip_draft",
-            request=request,
             actor=actor,
             obj=report,
             case_reference=case.reference,
@@ -214,7 +210,7 @@ def report_draft_create(
 
 @denials_logged
 def report_draft_update(
-    *, report: CyberTipReport, actor: User, data: ReportInput, request: HttpRequest | None = None
+    *, report: CyberTipReport, actor: User, data: ReportInput
 ) -> CyberTipReport:
     """Replace the draft's facts (fields, persons, internet details). Only a draft changes."""
     now = timezone.now()
@@ -235,7 +231,6 @@ def report_draft_update(
         changed = [n for n in REPORT_FIELDS if before[n] != _jsonable(getattr(report, n))]
         access_event_record(
             action="cybertip_update",
-            request=request,
             actor=actor,
             obj=report,
             case_reference=case.reference,
@@ -249,9 +244,7 @@ def _jsonable(value: Any) -> Any:
 
 
 @denials_logged
-def report_submit_request(
-    *, report: CyberTipReport, actor: User, request: HttpRequest | None = None
-) -> CyberTipReport:
+def report_submit_request(*, report: CyberTipReport, actor: User) -> CyberTipReport:
     """Check the draft field by field and against the XSD, then queue it for filing.
 
     Nothing is sent from here: the Celery task files it as the submitter system actor, so
@@ -280,7 +273,6 @@ def report_submit_request(
         )
         access_event_record(
             action="cybertip_submit",
-            request=request,
             actor=actor,
             obj=report,
             case_reference=case.reference,
@@ -309,7 +301,6 @@ def cybertip_draft_for_user(
     incident_type: str = "Child Pornography (possession, manufacture, and distribution)",
     incident_at: datetime | None = None,
     screen_name: str = "",
-    request: HttpRequest | None = None,
 ) -> DraftForUser:
     """One report per reported user: add the incident's files to the user's open draft,
     or open a draft, citing the user's earlier filed reports (a follow-up) if there are any.
@@ -343,7 +334,6 @@ def cybertip_draft_for_user(
             draft = report_draft_create(
                 case=case,
                 actor=actor,
-                request=request,
                 data=ReportInput(
                     incident_type=incident_type,
                     incident_at=incident_at or timezone.now(),
@@ -358,5 +348,5 @@ def cybertip_draft_for_user(
             created = True
         for upload in files:
             if not draft.files.filter(sha256=hashlib.sha256(upload.content).hexdigest()).exists():
-                report_file_add(report=draft, actor=actor, upload=upload, request=request)
+                report_file_add(report=draft, actor=actor, upload=upload)
     return DraftForUser(report=draft, created=created, follow_up_of=prior)

@@ -12,7 +12,6 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -52,9 +51,7 @@ class FileInput:
 
 
 @denials_logged
-def report_file_add(
-    *, report: CyberTipReport, actor: User, upload: FileInput, request: HttpRequest | None = None
-) -> ReportFile:
+def report_file_add(*, report: CyberTipReport, actor: User, upload: FileInput) -> ReportFile:
     """Attach a file (content or supplemental, e.g. a chat log as CSV) to a draft. Stored
     under its SHA-256; the same file twice on one report is refused."""
     problems = v.Problems()
@@ -103,7 +100,6 @@ def report_file_add(
         )
         access_event_record(
             action="cybertip_file_add",
-            request=request,
             actor=actor,
             obj=row,
             case_reference=case.reference,
@@ -120,7 +116,6 @@ def report_file_classify(
     annotations: Sequence[str],
     industry_classification: str,
     publicly_available: bool | None = None,
-    request: HttpRequest | None = None,
 ) -> ReportFile:
     """A reviewer's judgement of one file: annotations and industry classification."""
     problems = v.Problems()
@@ -142,7 +137,6 @@ def report_file_classify(
         file.save(update_fields=["annotations", "industry_classification", "publicly_available"])
         access_event_record(
             action="cybertip_file_classify",
-            request=request,
             actor=actor,
             obj=file,
             case_reference=case.reference,
@@ -158,9 +152,7 @@ def report_file_classify(
 
 
 @denials_logged
-def report_file_view_record(
-    *, file: ReportFile, actor: User, exif: bool = False, request: HttpRequest | None = None
-) -> None:
+def report_file_view_record(*, file: ReportFile, actor: User, exif: bool = False) -> None:
     """Record that a named person looked at this exact file (or its EXIF data).
 
     This event is what makes ``fileViewedByEsp`` true (United States v. Wilson, 9th Cir.
@@ -173,7 +165,6 @@ def report_file_view_record(
         case = cybertip_case_check(actor, file.report.case_id)
         access_event_record(
             action=ACTION_EXIF_VIEW if exif else ACTION_FILE_VIEW,
-            request=request,
             actor=actor,
             obj=file,
             case_reference=case.reference,
