@@ -32,8 +32,9 @@ def pct(value: Any) -> str:
 
 @register.filter
 def hours(value: Any) -> str:
-    """Hours as "3.5 h", or days past two days ("4.2 days")."""
-    if value is None:
+    """Hours as "3.5 h", or days past two days ("4.2 days"); a figure that is missing (a
+    report frozen without it reads as "" in a template) is a dash, never an error."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
         return "—"
     if value >= 48:
         return _("%(n)s days") % {"n": number_format(value / 24, decimal_pos=1)}

@@ -189,3 +189,17 @@ def test_bad_periods_are_refused_with_a_field_message(params, field):
     with pytest.raises(ValidationError) as caught:
         period_parse(**params)
     assert field in caught.value.message_dict
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"), [(None, "—"), ("", "—"), (3.5, "3.5 h"), (60, "2.5 days")]
+)
+def test_hours_shows_a_missing_figure_as_a_dash(value, shown):
+    """A report frozen without a figure (its DSA sibling missing, an older report) shows a
+    dash; the page crashed with a TypeError on the empty string before."""
+    from django.utils import translation
+
+    from reports.transparency.templatetags.transparency import hours
+
+    with translation.override("en"):
+        assert hours(value) == shown
