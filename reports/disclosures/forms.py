@@ -61,9 +61,12 @@ class DisclosureForm(forms.Form):
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = processes
         field.label_from_instance = _process_label  # type: ignore[method-assign,assignment]
-        first_two = list(processes[:2])
-        if len(first_two) == 1:
-            field.initial = first_two[0]
+        # The options from one read of the case's processes (a case has a handful); the
+        # queryset still validates what is posted.
+        listed = list(processes)
+        field.choices = [("", field.empty_label), *((p.pk, _process_label(p)) for p in listed)]
+        if len(listed) == 1:
+            field.initial = listed[0]
         corrects = self.fields["corrects"]
         assert isinstance(corrects, forms.ModelChoiceField)
         corrects.queryset = case.disclosures.filter(state="released")
