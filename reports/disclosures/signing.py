@@ -15,25 +15,18 @@
 
 from __future__ import annotations
 
-import asyncio
-import atexit
 import functools
 import io
 import os
-import threading
-from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-import aiohttp
 from asn1crypto import crl as asn1_crl  # type: ignore[import-untyped]
 from asn1crypto import parser as asn1_parser
 from asn1crypto import pem as asn1_pem
 from asn1crypto import x509 as asn1_x509
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from django.conf import settings
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -42,102 +35,20 @@ from pyhanko.sign.general import (
     NonexistentAttributeError,
     SigningError,
     find_unique_cms_attribute,
-    get_pyca_cryptography_hash,
 )
-from pyhanko.sign.signers.pdf_signer import DSSContentSettings, SigDSSPlacementPreference
+from pyhanko.sign.validation.dss import DocumentSecurityStore
 from pyhanko.stamp import StaticStampStyle
-from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator import CertificateValidator, ValidationContext
 from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError
+from pyhanko_certvalidator.path import ValidationPath
+
+from reports.disclosures import pyhanko_speedups
+from reports.disclosures.pyhanko_speedups import run as _run
 
 FIELD_NAME = "CustodianSignature"
 LEVELS = ("B-B", "B-T", "B-LT")
-T = TypeVar("T")
 
-
-class _Loop:
-    """One event loop per process, in a daemon thread, for pyHanko's async API.
-
-    pyHanko's synchronous calls run ``asyncio.run`` each time: a new loop, and for B-T a
-    new HTTP session (with a CA bundle read for TLS) per timestamp request. One loop
-    lets the timestamp client keep its session and connection, and works the same when
-    the caller's own thread runs an event loop (an async caller, a browser-test driver).
-    Keyed by process id: a forked worker starts its own (the parent's thread is not there).
-    """
-
-    def __init__(self) -> None:
-        self.pid = os.getpid()
-        self.loop = asyncio.new_event_loop()
-        threading.Thread(target=self.loop.run_forever, daemon=True, name="pyhanko").start()
-        self.session: aiohttp.ClientSession | None = None
-        atexit.register(self.close)
-
-    def close(self) -> None:
-        """Close the HTTP session at exit (aiohttp warns of an unclosed one otherwise)."""
-        if self.session is not None and self.pid == os.getpid():
-            session, self.session = self.session, None
-            self.run(session.close())
-
-    def run(self, work: Coroutine[Any, Any, T]) -> T:
-        return asyncio.run_coroutine_threadsafe(work, self.loop).result()
-
-    def http_session(self) -> aiohttp.ClientSession:
-        """The loop's HTTP session (created on the loop, as aiohttp requires)."""
-
-        async def create() -> aiohttp.ClientSession:
-            return aiohttp.ClientSession()
-
-        if self.session is None:
-            self.session = self.run(create())
-        return self.session
-
-
-_loop_lock = threading.Lock()
-_loop_current: _Loop | None = None
-
-
-def _loop() -> _Loop:
-    global _loop_current
-    with _loop_lock:
-        if _loop_current is None or _loop_current.pid != os.getpid():
-            _loop_current = _Loop()
-        return _loop_current
-
-
-def _run(work: Coroutine[Any, Any, T]) -> T:
-    return _loop().run(work)
-
-
-class _LoadedKeySigner(signers.SimpleSigner):
-    """pyHanko's ``SimpleSigner`` parses the private key from DER on every raw signature,
-    twice a document (the size estimate signs too); with OpenSSL 3 the RSA key check on
-    load costs more than the signature. This one keeps the parsed key."""
-
-    def __init__(self, loaded: signers.SimpleSigner) -> None:
-        if loaded.signing_cert is None:
-            raise SigningNotConfigured("no signing certificate")
-        super().__init__(
-            signing_cert=loaded.signing_cert,
-            signing_key=loaded.signing_key,
-            cert_registry=loaded.cert_registry,
-            signature_mechanism=loaded.signature_mechanism,
-            prefer_pss=loaded.prefer_pss,
-            embed_roots=loaded.embed_roots,
-        )
-        self._key = serialization.load_der_private_key(loaded.signing_key.dump(), password=None)
-
-    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
-        mechanism = self.get_signature_mechanism_for_digest(digest_algorithm)
-        try:
-            algorithm = mechanism.signature_algo
-        except ValueError:
-            algorithm = mechanism["algorithm"].native
-        digest = get_pyca_cryptography_hash(digest_algorithm)
-        key = self._key
-        if isinstance(key, rsa.RSAPrivateKey) and algorithm == "rsassa_pkcs1v15":
-            return key.sign(data, padding.PKCS1v15(), digest)
-        if isinstance(key, ec.EllipticCurvePrivateKey) and algorithm == "ecdsa":
-            return key.sign(data, ec.ECDSA(digest))
-        return super().sign_raw(data, digest_algorithm)  # PSS, EdDSA...: pyHanko's own path
+pyhanko_speedups.install()
 
 
 class SigningNotConfigured(RuntimeError):
@@ -162,15 +73,25 @@ def _signer_cached(
         signer = signers.SimpleSigner.load(
             key, cert, ca_chain_files=existing_chain, key_passphrase=passphrase.encode() or None
         )
-    if signer is None:
+    if signer is None or signer.signing_cert is None:
         raise SigningNotConfigured("the key or certificate could not be read")
-    return _LoadedKeySigner(signer)
+    return pyhanko_speedups.LoadedKeySigner(signer)
 
 
 class ValidationDataMissing(SigningNotConfigured):
     """B-LT was asked for but its validation data is not there (no TSA, no CRL, a CRL
     that does not cover a certificate or is stale). Signing stops: a weaker signature
     than configured would be a silent downgrade of what the court receives."""
+
+
+@functools.lru_cache(maxsize=32)
+def _parsed(data: bytes, kind: type) -> tuple[Any, ...]:
+    """The certificates or CRLs of a DER or PEM file, parsed once per content: the files
+    are read on every call (a replaced CRL is a new CRL), the same bytes give the same
+    objects, and the caches asn1crypto keeps on them (prepared names) are kept."""
+    if asn1_pem.detect(data):
+        return tuple(kind.load(der) for _t, _h, der in asn1_pem.unarmor(data, True))
+    return (kind.load(data),)
 
 
 def _crls() -> list[asn1_crl.CertificateList]:
@@ -180,12 +101,7 @@ def _crls() -> list[asn1_crl.CertificateList]:
             data = Path(path).read_bytes()
         except OSError as exc:
             raise ValidationDataMissing(f"CRL {path}: {exc.strerror}") from exc
-        if asn1_pem.detect(data):
-            crls += [
-                asn1_crl.CertificateList.load(der) for _t, _h, der in asn1_pem.unarmor(data, True)
-            ]
-        else:
-            crls.append(asn1_crl.CertificateList.load(data))
+        crls += _parsed(data, asn1_crl.CertificateList)
     if not crls:
         raise ValidationDataMissing("no CRL configured (LIAISON_DISCLOSURE_CRLS)")
     return crls
@@ -221,18 +137,11 @@ def signer_name() -> str:
     return str(cert.subject.native.get("common_name", cert.subject.human_friendly))
 
 
-def _certificates(path: str) -> list[asn1_x509.Certificate]:
-    data = Path(path).read_bytes()
-    if asn1_pem.detect(data):
-        return [asn1_x509.Certificate.load(der) for _t, _h, der in asn1_pem.unarmor(data, True)]
-    return [asn1_x509.Certificate.load(data)]
-
-
 def trust_roots() -> list[asn1_x509.Certificate]:
     roots: list[asn1_x509.Certificate] = []
     for path in settings.LIAISON_DISCLOSURE_TRUST_ROOTS:
         if Path(path).exists():
-            roots.extend(_certificates(path))
+            roots += _parsed(Path(path).read_bytes(), asn1_x509.Certificate)
     return roots
 
 
@@ -245,7 +154,8 @@ def _stamp_style() -> StaticStampStyle:
 
 @functools.cache
 def _timestamper_cached(url: str, pid: int) -> timestamps.HTTPTimeStamper:
-    return timestamps.HTTPTimeStamper(url, timeout=10, session=_loop().http_session())
+    session = pyhanko_speedups.loop().http_session()
+    return timestamps.HTTPTimeStamper(url, timeout=10, session=session)
 
 
 def _timestamper(url: str) -> timestamps.HTTPTimeStamper:
@@ -262,6 +172,48 @@ class SignatureBox:
     box: tuple[int, int, int, int]
 
 
+async def _long_term_paths(
+    signer: signers.Signer, timestamper: timestamps.TimeStamper, context: ValidationContext
+) -> list[ValidationPath]:
+    """The signer's and the TSA's certificate paths, validated with ``context``: what
+    pyHanko's ``embed_validation_info`` does before signing, without its warning that
+    fetching is off (it is meant to be: every CRL is configured up front, and revocation is
+    *required*, so a missing one fails here instead of giving "unexpected results")."""
+    validator = CertificateValidator(
+        signer.signing_cert,
+        intermediate_certs=signer.cert_registry,
+        validation_context=context,
+    )
+    # the key usage pyHanko's validator asks of a document signer (non-repudiation)
+    paths = [await validator.async_validate_usage(signers.DEFAULT_SIGNER_KEY_USAGE)]
+    async for path in timestamper.validation_paths(context):  # the TSA's, from a token
+        paths.append(path)
+    return paths
+
+
+def _long_term_dss(
+    writer: IncrementalPdfFileWriter, signer: signers.Signer, timestamper: timestamps.TimeStamper
+) -> None:
+    """Validate for B-LT and write the chains and CRLs into a DSS in the revision about to
+    be signed (no VRI, which needs the signature's bytes): the one certification signature
+    covers the whole file and DocMDP "no changes" holds. Nothing is fetched."""
+    context = ValidationContext(
+        trust_roots=trust_roots(), crls=_crls(), allow_fetching=False, revocation_mode="require"
+    )
+    try:
+        paths = _run(_long_term_paths(signer, timestamper, context))
+    except (PathValidationError, PathBuildingError) as exc:
+        raise ValidationDataMissing(f"PAdES B-LT: {exc}") from exc
+    DocumentSecurityStore.supply_dss_in_writer(
+        writer,
+        None,
+        paths=paths,
+        crls=context.crls,
+        ocsps=context.ocsps,
+        embed_roots=signer.embed_roots,
+    )
+
+
 def pdf_sign(
     data: bytes,
     *,
@@ -275,27 +227,12 @@ def pdf_sign(
     B-LT with the validation data embedded (``ValidationDataMissing`` if it is not there)."""
     tsa_url = settings.LIAISON_DISCLOSURE_TSA_URL if tsa_url is None else tsa_url
     level = signature_level(level, tsa_url)
-    long_term: dict[str, object] = {}
-    if level == "B-LT":
-        # Revocation checking is *required* while signing: pyHanko validates the signer's
-        # and the TSA's certificates before signing and fails if a CRL is missing, so the
-        # DSS it writes is known to be enough. Nothing is fetched: the CRLs are ours.
-        long_term = {
-            "embed_validation_info": True,
-            "validation_context": ValidationContext(
-                trust_roots=trust_roots(),
-                crls=_crls(),
-                allow_fetching=False,
-                revocation_mode="require",
-            ),
-            # In the signed revision (no VRI, which needs the signature's bytes): the one
-            # certification signature covers the whole file and DocMDP "no changes" holds.
-            "dss_settings": DSSContentSettings(
-                placement=SigDSSPlacementPreference.TOGETHER_WITH_SIGNATURE,
-                include_vri=False,
-            ),
-        }
+    signer = signer_load()
+    timestamper = _timestamper(tsa_url) if tsa_url else None
     writer = IncrementalPdfFileWriter(io.BytesIO(data))
+    if level == "B-LT":
+        assert timestamper is not None  # signature_level: B-LT needs a TSA
+        _long_term_dss(writer, signer, timestamper)
     spec = None
     if box is not None:
         spec = fields.SigFieldSpec(sig_field_name=FIELD_NAME, on_page=box.page, box=box.box)
@@ -307,12 +244,10 @@ def pdf_sign(
         location=location,
         certify=True,  # a certification signature: no later change is allowed (DocMDP 1)
         docmdp_permissions=fields.MDPPerm.NO_CHANGES,
-        **long_term,  # type: ignore[arg-type]
     )
-    timestamper = _timestamper(tsa_url) if tsa_url else None
     pdf_signer = signers.PdfSigner(
         meta,
-        signer=signer_load(),
+        signer=signer,
         timestamper=timestamper,
         stamp_style=_stamp_style(),
         new_field_spec=spec,
@@ -320,13 +255,8 @@ def pdf_sign(
     out = io.BytesIO()
     # The signature's room is sized once per signer, TSA and level (B-LT's validation data
     # sits in the DSS, not in the signature, but a level changes the CMS's attributes).
-    key = (id(pdf_signer.signer), tsa_url, level)
-    try:
-        _run(pdf_signer.async_sign_pdf(writer, bytes_reserved=_reserved.get(key), output=out))
-    except (SigningError, PathValidationError, PathBuildingError) as exc:
-        if level == "B-LT":
-            raise ValidationDataMissing(f"PAdES B-LT: {exc}") from exc
-        raise
+    key = (id(signer), tsa_url, level)
+    _run(pdf_signer.async_sign_pdf(writer, bytes_reserved=_reserved.get(key), output=out))
     signed = out.getvalue()
     if key not in _reserved:
         _reserved[key] = _reserve_for(signed)
@@ -415,15 +345,27 @@ class SignatureReport:
 class PdfReport:
     readable: bool
     signatures: list[SignatureReport]
-    embedded: dict[str, bytes]
+    reader: PdfFileReader | None = field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
         return self.readable and bool(self.signatures) and all(s.ok for s in self.signatures)
 
+    @functools.cached_property
+    def embedded(self) -> dict[str, bytes]:
+        """The files attached to the document (WeasyPrint writes the manifest.json there).
+        Read when asked, by a ZIP's check: not part of validating the signature."""
+        from pyhanko.pdf_utils.misc import PdfError
+
+        if self.reader is None:
+            return {}
+        try:
+            return _embedded_files(self.reader)
+        except (PdfError, KeyError, ValueError, TypeError, AttributeError):
+            return {}
+
 
 def _embedded_files(reader: PdfFileReader) -> dict[str, bytes]:
-    """The files attached to the document (WeasyPrint writes the manifest.json there)."""
     found: dict[str, bytes] = {}
     try:
         names = reader.root["/Names"]["/EmbeddedFiles"]["/Names"]
@@ -439,79 +381,88 @@ def _embedded_files(reader: PdfFileReader) -> dict[str, bytes]:
     return found
 
 
-def _validates_offline(reader: PdfFileReader, sig: object, roots: list) -> bool:
-    """PAdES B-LT: the signer's and the TSA's certificates are trusted *and* shown not
-    revoked using only what the file's DSS holds (revocation required, fetching off), at
-    the time of the signature timestamp. What a court's validator sees in ten years."""
-    from pyhanko.sign.validation import async_validate_pdf_signature
-    from pyhanko.sign.validation.dss import DocumentSecurityStore, NoDSSFoundError
+def _dss_context(reader: PdfFileReader, roots: list) -> ValidationContext | None:
+    """PAdES B-LT: a validation context from the file's DSS alone (its certificates and
+    CRLs), revocation required, fetching off: what a court's validator sees in ten years.
+    None when the file has no (readable) DSS."""
+    from pyhanko.pdf_utils.misc import PdfError
+    from pyhanko.sign.validation.dss import NoDSSFoundError
 
     try:
         dss = DocumentSecurityStore.read_dss(reader)
-    except NoDSSFoundError:
-        return False
-
-    def context() -> ValidationContext:
         return dss.as_validation_context(
             {"trust_roots": roots, "allow_fetching": False, "revocation_mode": "require"}
         )
+    except NoDSSFoundError:
+        return None
+    except (PdfError, KeyError, ValueError, TypeError, AttributeError):
+        return None
+
+
+def _long_term_status(sig: Any, context: ValidationContext) -> Any | None:
+    """The signature validated from the DSS alone, if it and its timestamp hold there:
+    trusted and not revoked with nothing fetched. Else None."""
+    from pyhanko.sign.validation import async_validate_pdf_signature
 
     try:
-        status = _run(
-            async_validate_pdf_signature(
-                sig,  # type: ignore[arg-type]
-                signer_validation_context=context(),
-                ts_validation_context=context(),
-            )
-        )
+        # one context for the signer and the TSA (pyHanko's default): one DSS, one CA
+        status = _run(async_validate_pdf_signature(sig, signer_validation_context=context))
     except Exception:  # any failure here means "not long-term valid", never a crash
-        return False
+        return None
     ts = status.timestamp_validity
-    return bool(status.bottom_line and ts is not None and ts.valid and ts.intact and ts.trusted)
+    if status.bottom_line and ts is not None and ts.valid and ts.intact and ts.trusted:
+        return status
+    return None
+
+
+def _failed(sig: Any, exc: Exception) -> SignatureReport:
+    return SignatureReport(
+        field_name=sig.field_name,
+        intact=False,
+        valid=False,
+        trusted=False,
+        whole_file=False,
+        modified_after=True,
+        signer="",
+        signer_organisation="",
+        signed_at=None,
+        timestamp=None,
+        timestamp_trusted=False,
+        problems=[type(exc).__name__],
+    )
 
 
 def pdf_validate(data: bytes) -> PdfReport:
-    """Check every signature of ``data`` against the trust roots; never raises for bad input."""
+    """Check every signature of ``data`` against the trust roots; never raises for bad input.
+
+    One validation per signature: a file with a DSS is first validated from it alone
+    (revocation required); when that holds, it is also the answer for "intact, valid,
+    trusted" (strictly more was checked). Only when it does not (no DSS, a stale or
+    foreign CRL, a changed byte) is the signature validated again the ordinary way, so the
+    report still says what is wrong."""
     from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.sign.validation import async_validate_pdf_signature
     from pyhanko.sign.validation.errors import SignatureValidationError
+    from pyhanko.sign.validation.status import SignatureCoverageLevel
 
     try:
         reader = PdfFileReader(io.BytesIO(data), strict=False)
         embedded = reader.embedded_signatures
     except (PdfError, KeyError, ValueError, TypeError, IndexError, AttributeError):
-        return PdfReport(readable=False, signatures=[], embedded={})
+        return PdfReport(readable=False, signatures=[])
     roots = trust_roots()
+    dss_context = _dss_context(reader, roots) if embedded else None
     reports = []
     for sig in embedded:
-        context = ValidationContext(trust_roots=roots, allow_fetching=False)
-        ts_context = ValidationContext(trust_roots=roots, allow_fetching=False)
-        try:
-            status = _run(
-                async_validate_pdf_signature(
-                    sig, signer_validation_context=context, ts_validation_context=ts_context
-                )
-            )
-        except (SignatureValidationError, SigningError, PdfError, ValueError, KeyError) as exc:
-            reports.append(
-                SignatureReport(
-                    field_name=sig.field_name,
-                    intact=False,
-                    valid=False,
-                    trusted=False,
-                    whole_file=False,
-                    modified_after=True,
-                    signer="",
-                    signer_organisation="",
-                    signed_at=None,
-                    timestamp=None,
-                    timestamp_trusted=False,
-                    problems=[type(exc).__name__],
-                )
-            )
-            continue
-        from pyhanko.sign.validation.status import SignatureCoverageLevel
-
+        status = None if dss_context is None else _long_term_status(sig, dss_context)
+        long_term = status is not None
+        if status is None:
+            context = ValidationContext(trust_roots=roots, allow_fetching=False)
+            try:
+                status = _run(async_validate_pdf_signature(sig, signer_validation_context=context))
+            except (SignatureValidationError, SigningError, PdfError, ValueError, KeyError) as exc:
+                reports.append(_failed(sig, exc))
+                continue
         subject = status.signing_cert.subject.native
         ts = status.timestamp_validity
         whole = status.coverage == SignatureCoverageLevel.ENTIRE_FILE
@@ -528,11 +479,7 @@ def pdf_validate(data: bytes) -> PdfReport:
                 signed_at=status.signer_reported_dt,
                 timestamp=ts.timestamp if ts is not None else None,
                 timestamp_trusted=bool(ts is not None and ts.intact and ts.valid and ts.trusted),
-                long_term=ts is not None and _validates_offline(reader, sig, roots),
+                long_term=long_term,
             )
         )
-    try:
-        attachments = _embedded_files(reader)
-    except (PdfError, KeyError, ValueError, TypeError, AttributeError):
-        attachments = {}
-    return PdfReport(readable=True, signatures=reports, embedded=attachments)
+    return PdfReport(readable=True, signatures=reports, reader=reader)
