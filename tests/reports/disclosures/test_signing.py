@@ -256,6 +256,16 @@ def test_b_lt_validates_from_the_embedded_data_alone(
     assert facts["Certificate Validation"] == "Certificate is Trusted."
 
 
+def test_b_lt_signing_logs_no_warning(collecting_case, responder, legal, tsa_url, caplog):
+    """The CRLs are given up front and revocation is required, so pyHanko's "fetching is
+    not allowed" warning (meant for validation data it would have to fetch) is not
+    emitted: the DSS is written by us from what was validated."""
+    caplog.set_level("WARNING", logger="pyhanko")
+    _disclosure, package = built(collecting_case, responder, legal, tsa_url=tsa_url, level="B-LT")
+    assert package.level == "B-LT"
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("pyhanko")] == []
+
+
 def test_b_lt_without_its_dss_is_not_long_term(collecting_case, responder, legal, tsa_url):
     """A B-T file (no DSS) is reported as B-T, never as long-term."""
     _disclosure, package = built(collecting_case, responder, legal, tsa_url=tsa_url, level="B-T")
