@@ -54,9 +54,7 @@ def test_the_hex_string_reader_answers_as_pyhankos(data):
 def test_the_hex_string_reader_is_what_pyhankos_parser_calls():
     assert generic.read_hex_string_from_stream is pyhanko_speedups.read_hex_string_from_stream
     # read_object looks the function up by its module-level name when it meets a "<"
-    assert "result = read_hex_string_from_stream(stream)" in inspect.getsource(
-        generic.read_object
-    )
+    assert "result = read_hex_string_from_stream(stream)" in inspect.getsource(generic.read_object)
     assert generic.read_object(io.BytesIO(b"<4142>"), None) == "AB"
 
 
