@@ -126,7 +126,7 @@ class LoadedKeySigner(signers.SimpleSigner):
         self._key = serialization.load_der_private_key(loaded.signing_key.dump(), password=None)
         self._signing_certificate_v2 = _PrebuiltSigningCertificateV2(loaded.signing_cert)
 
-    def _signed_attr_providers(  # type: ignore[override]
+    def _signed_attr_providers(
         self, *args: Any, **kwargs: Any
     ) -> Iterable[attributes.CMSAttributeProvider]:
         for provider in super()._signed_attr_providers(*args, **kwargs):

@@ -85,7 +85,7 @@ class ValidationDataMissing(SigningNotConfigured):
 
 
 @functools.lru_cache(maxsize=32)
-def _parsed(data: bytes, kind: type) -> tuple[Any, ...]:
+def _parsed(data: bytes, kind: Any) -> tuple[Any, ...]:
     """The certificates or CRLs of a DER or PEM file, parsed once per content: the files
     are read on every call (a replaced CRL is a new CRL), the same bytes give the same
     objects, and the caches asn1crypto keeps on them (prepared names) are kept."""
@@ -95,7 +95,7 @@ def _parsed(data: bytes, kind: type) -> tuple[Any, ...]:
 
 
 def _crls() -> list[asn1_crl.CertificateList]:
-    crls = []
+    crls: list[asn1_crl.CertificateList] = []
     for path in settings.LIAISON_DISCLOSURE_CRLS:
         try:
             data = Path(path).read_bytes()
@@ -393,9 +393,7 @@ def _dss_context(reader: PdfFileReader, roots: list) -> ValidationContext | None
         return dss.as_validation_context(
             {"trust_roots": roots, "allow_fetching": False, "revocation_mode": "require"}
         )
-    except NoDSSFoundError:
-        return None
-    except (PdfError, KeyError, ValueError, TypeError, AttributeError):
+    except (NoDSSFoundError, PdfError, KeyError, ValueError, TypeError, AttributeError):
         return None
 
 
