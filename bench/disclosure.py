@@ -145,7 +145,7 @@ def _measure(disclosure_id: int, tsa_url: str, level: str) -> dict[str, float]:
     from django.core.files.storage import default_storage
 
     from reports.disclosures.package import package_build
-    from reports.disclosures.signing import pdf_validate
+    from reports.disclosures.validation import pdf_validate
 
     started, cpu = time.perf_counter(), time.process_time()
     package, times = package_build(disclosure_id=disclosure_id, tsa_url=tsa_url, level=level)

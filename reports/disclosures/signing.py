@@ -7,10 +7,9 @@
   configured (the chain and CRLs of the signer and the TSA in a DSS written in the signed
   revision itself, so the one signature still covers the whole file), with a visible
   signature box on the page and at the place the renderer reserved for it.
-- ``pdf_validate(data)``: every signature of a PDF checked against the configured trust
-  roots: intact (hash matches), valid (signature maths), trusted (chains to a root, key
-  usage), coverage (the whole file, no later revision), the timestamp, and long-term
-  (B-LT: trusted and not revoked from the embedded DSS alone, nothing fetched).
+- ``signed_facts(data)``: what the package records of its own fresh signature.
+
+Validating a signed PDF (anyone's) is ``validation.py``.
 """
 
 from __future__ import annotations
@@ -18,8 +17,8 @@ from __future__ import annotations
 import functools
 import io
 import os
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +32,6 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers, timestamps
 from pyhanko.sign.general import (
     NonexistentAttributeError,
-    SigningError,
     find_unique_cms_attribute,
 )
 from pyhanko.sign.validation.dss import DocumentSecurityStore
@@ -191,26 +189,62 @@ async def _long_term_paths(
     return paths
 
 
+# The last B-LT validation that held: its inputs (every certificate and CRL, as DER, and
+# the TSA client whose token names the TSA's certificate), until when it holds, its paths.
+_long_term_checked: dict[tuple[Any, ...], tuple[datetime, list[ValidationPath]]] = {}
+
+
+def _holds_until(paths: list[ValidationPath], crls: list[asn1_crl.CertificateList]) -> datetime:
+    """When a validation of ``paths`` against ``crls`` stops holding: the first CRL's
+    next update (after it, "revocation required" wants a newer one) or the first
+    certificate's end. Until then time changes nothing: a CRL's this-update and a
+    certificate's start, once passed, stay passed; a revocation is a new CRL, so new DER."""
+    ends = [crl["tbs_cert_list"]["next_update"].native for crl in crls]
+    ends += [
+        cert["tbs_certificate"]["validity"]["not_after"].native
+        for path in paths
+        for cert in path.iter_certs(include_root=True)
+    ]
+    if None in ends:  # a CRL without a next update: validate every time
+        return datetime.min.replace(tzinfo=UTC)
+    return min(ends)
+
+
 def _long_term_dss(
     writer: IncrementalPdfFileWriter, signer: signers.Signer, timestamper: timestamps.TimeStamper
 ) -> None:
     """Validate for B-LT and write the chains and CRLs into a DSS in the revision about to
     be signed (no VRI, which needs the signature's bytes): the one certification signature
-    covers the whole file and DocMDP "no changes" holds. Nothing is fetched."""
-    context = ValidationContext(
-        trust_roots=trust_roots(), crls=_crls(), allow_fetching=False, revocation_mode="require"
+    covers the whole file and DocMDP "no changes" holds. Nothing is fetched.
+
+    The validation is done again only when one of its inputs changed (the files are read
+    every time) or its result stopped holding (``_holds_until``): for the same
+    certificates and CRLs it gives the same answer until then, and it is half of what B-LT
+    adds to a signature."""
+    roots, crls = trust_roots(), _crls()
+    assert signer.signing_cert is not None  # _signer_cached: never without one
+    key = (
+        signer.signing_cert.dump(),
+        tuple(cert.dump() for cert in signer.cert_registry),
+        tuple(root.dump() for root in roots),
+        tuple(crl.dump() for crl in crls),
+        id(timestamper),  # cached per URL and process, never freed: the id is its own
     )
-    try:
-        paths = _run(_long_term_paths(signer, timestamper, context))
-    except (PathValidationError, PathBuildingError) as exc:
-        raise ValidationDataMissing(f"PAdES B-LT: {exc}") from exc
+    checked = _long_term_checked.get(key)
+    if checked is not None and datetime.now(UTC) < checked[0]:
+        paths = checked[1]
+    else:
+        context = ValidationContext(
+            trust_roots=roots, crls=crls, allow_fetching=False, revocation_mode="require"
+        )
+        try:
+            paths = _run(_long_term_paths(signer, timestamper, context))
+        except (PathValidationError, PathBuildingError) as exc:
+            raise ValidationDataMissing(f"PAdES B-LT: {exc}") from exc
+        _long_term_checked.clear()
+        _long_term_checked[key] = (_holds_until(paths, crls), paths)
     DocumentSecurityStore.supply_dss_in_writer(
-        writer,
-        None,
-        paths=paths,
-        crls=context.crls,
-        ocsps=context.ocsps,
-        embed_roots=signer.embed_roots,
+        writer, None, paths=paths, crls=crls, embed_roots=signer.embed_roots
     )
 
 
@@ -310,174 +344,3 @@ def signed_facts(data: bytes) -> SignedFacts:
         timestamp=timestamp,
         level=level,
     )
-
-
-@dataclass
-class SignatureReport:
-    """What a signature says, in terms a clerk or an officer can act on."""
-
-    field_name: str
-    intact: bool
-    valid: bool
-    trusted: bool
-    whole_file: bool
-    modified_after: bool
-    signer: str
-    signer_organisation: str
-    signed_at: datetime | None
-    timestamp: datetime | None
-    timestamp_trusted: bool
-    problems: list[str] = field(default_factory=list)
-    long_term: bool = False  # B-LT: validates from the embedded DSS alone
-
-    @property
-    def level(self) -> str:
-        if self.long_term:
-            return "B-LT"
-        return "B-T" if self.timestamp is not None else "B-B"
-
-    @property
-    def ok(self) -> bool:
-        return self.intact and self.valid and self.trusted and self.whole_file
-
-
-@dataclass
-class PdfReport:
-    readable: bool
-    signatures: list[SignatureReport]
-    reader: PdfFileReader | None = field(default=None, repr=False, compare=False)
-
-    @property
-    def ok(self) -> bool:
-        return self.readable and bool(self.signatures) and all(s.ok for s in self.signatures)
-
-    @functools.cached_property
-    def embedded(self) -> dict[str, bytes]:
-        """The files attached to the document (WeasyPrint writes the manifest.json there).
-        Read when asked, by a ZIP's check: not part of validating the signature."""
-        from pyhanko.pdf_utils.misc import PdfError
-
-        if self.reader is None:
-            return {}
-        try:
-            return _embedded_files(self.reader)
-        except (PdfError, KeyError, ValueError, TypeError, AttributeError):
-            return {}
-
-
-def _embedded_files(reader: PdfFileReader) -> dict[str, bytes]:
-    found: dict[str, bytes] = {}
-    try:
-        names = reader.root["/Names"]["/EmbeddedFiles"]["/Names"]
-    except KeyError:
-        return found
-    for i in range(0, len(names), 2):
-        spec = names[i + 1].get_object()
-        try:
-            stream = spec["/EF"]["/F"].get_object()
-            found[str(spec.get("/UF", spec.get("/F", names[i])))] = stream.data
-        except KeyError:
-            continue
-    return found
-
-
-def _dss_context(reader: PdfFileReader, roots: list) -> ValidationContext | None:
-    """PAdES B-LT: a validation context from the file's DSS alone (its certificates and
-    CRLs), revocation required, fetching off: what a court's validator sees in ten years.
-    None when the file has no (readable) DSS."""
-    from pyhanko.pdf_utils.misc import PdfError
-    from pyhanko.sign.validation.dss import NoDSSFoundError
-
-    try:
-        dss = DocumentSecurityStore.read_dss(reader)
-        return dss.as_validation_context(
-            {"trust_roots": roots, "allow_fetching": False, "revocation_mode": "require"}
-        )
-    except (NoDSSFoundError, PdfError, KeyError, ValueError, TypeError, AttributeError):
-        return None
-
-
-def _long_term_status(sig: Any, context: ValidationContext) -> Any | None:
-    """The signature validated from the DSS alone, if it and its timestamp hold there:
-    trusted and not revoked with nothing fetched. Else None."""
-    from pyhanko.sign.validation import async_validate_pdf_signature
-
-    try:
-        # one context for the signer and the TSA (pyHanko's default): one DSS, one CA
-        status = _run(async_validate_pdf_signature(sig, signer_validation_context=context))
-    except Exception:  # any failure here means "not long-term valid", never a crash
-        return None
-    ts = status.timestamp_validity
-    if status.bottom_line and ts is not None and ts.valid and ts.intact and ts.trusted:
-        return status
-    return None
-
-
-def _failed(sig: Any, exc: Exception) -> SignatureReport:
-    return SignatureReport(
-        field_name=sig.field_name,
-        intact=False,
-        valid=False,
-        trusted=False,
-        whole_file=False,
-        modified_after=True,
-        signer="",
-        signer_organisation="",
-        signed_at=None,
-        timestamp=None,
-        timestamp_trusted=False,
-        problems=[type(exc).__name__],
-    )
-
-
-def pdf_validate(data: bytes) -> PdfReport:
-    """Check every signature of ``data`` against the trust roots; never raises for bad input.
-
-    One validation per signature: a file with a DSS is first validated from it alone
-    (revocation required); when that holds, it is also the answer for "intact, valid,
-    trusted" (strictly more was checked). Only when it does not (no DSS, a stale or
-    foreign CRL, a changed byte) is the signature validated again the ordinary way, so the
-    report still says what is wrong."""
-    from pyhanko.pdf_utils.misc import PdfError
-    from pyhanko.sign.validation import async_validate_pdf_signature
-    from pyhanko.sign.validation.errors import SignatureValidationError
-    from pyhanko.sign.validation.status import SignatureCoverageLevel
-
-    try:
-        reader = PdfFileReader(io.BytesIO(data), strict=False)
-        embedded = reader.embedded_signatures
-    except (PdfError, KeyError, ValueError, TypeError, IndexError, AttributeError):
-        return PdfReport(readable=False, signatures=[])
-    roots = trust_roots()
-    dss_context = _dss_context(reader, roots) if embedded else None
-    reports = []
-    for sig in embedded:
-        status = None if dss_context is None else _long_term_status(sig, dss_context)
-        long_term = status is not None
-        if status is None:
-            context = ValidationContext(trust_roots=roots, allow_fetching=False)
-            try:
-                status = _run(async_validate_pdf_signature(sig, signer_validation_context=context))
-            except (SignatureValidationError, SigningError, PdfError, ValueError, KeyError) as exc:
-                reports.append(_failed(sig, exc))
-                continue
-        subject = status.signing_cert.subject.native
-        ts = status.timestamp_validity
-        whole = status.coverage == SignatureCoverageLevel.ENTIRE_FILE
-        reports.append(
-            SignatureReport(
-                field_name=sig.field_name,
-                intact=bool(status.intact),
-                valid=bool(status.valid),
-                trusted=bool(status.trusted),
-                whole_file=whole,
-                modified_after=not whole,
-                signer=str(subject.get("common_name", "")),
-                signer_organisation=str(subject.get("organization_name", "")),
-                signed_at=status.signer_reported_dt,
-                timestamp=ts.timestamp if ts is not None else None,
-                timestamp_trusted=bool(ts is not None and ts.intact and ts.valid and ts.trusted),
-                long_term=long_term,
-            )
-        )
-    return PdfReport(readable=True, signatures=reports, reader=reader)

@@ -19,7 +19,7 @@ from typing import Any
 
 from django.conf import settings
 
-from reports.disclosures import document, signing
+from reports.disclosures import document, validation
 from reports.disclosures.models import Disclosure
 from reports.disclosures.selectors import disclosures_visible_to
 
@@ -99,8 +99,8 @@ def _production(pdf_sha256: str, user: Any) -> dict[str, Any] | None:
     }
 
 
-def _pdf_verdict(pdf: bytes, container: str, user: Any) -> tuple[Verdict, signing.PdfReport]:
-    report = signing.pdf_validate(pdf)
+def _pdf_verdict(pdf: bytes, container: str, user: Any) -> tuple[Verdict, validation.PdfReport]:
+    report = validation.pdf_validate(pdf)
     sig = report.signatures[0] if report.signatures else None
     sha = hashlib.sha256(pdf).hexdigest()
     verdict = Verdict(

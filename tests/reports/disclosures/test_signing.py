@@ -15,7 +15,7 @@ import pytest
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
-from reports.disclosures import document, signing
+from reports.disclosures import document, signing, validation
 from reports.disclosures.models import DisclosureKind, NotProducedReason, PackageStatus
 from reports.disclosures.package import package_build
 from tests.reports.disclosures.conftest import ARTIFACTS
@@ -64,7 +64,7 @@ def test_production_validates_with_pyhanko_and_pdfsig(
     assert package.status == PackageStatus.DONE
     data = content(package.pdf_file)
 
-    report = signing.pdf_validate(data)
+    report = validation.pdf_validate(data)
     assert report.ok
     (sig,) = report.signatures
     assert sig.intact and sig.valid and sig.trusted and sig.whole_file
@@ -84,7 +84,7 @@ def test_a_flipped_byte_is_detected(collecting_case, responder, legal, tmp_path)
     data = bytearray(content(package.pdf_file))
     at = data.index(b"Production of records")  # the document's title, inside the signed range
     data[at] = ord("Q")
-    report = signing.pdf_validate(bytes(data))
+    report = validation.pdf_validate(bytes(data))
     assert not report.ok
     assert not report.signatures[0].intact
     assert pdfsig(bytes(data), tmp_path)["Signature Validation"] != "Signature is Valid."
@@ -98,7 +98,7 @@ def test_an_appended_revision_is_detected(collecting_case, responder, legal, tmp
     out = io.BytesIO()
     writer.write(out)
     changed = out.getvalue()
-    report = signing.pdf_validate(changed)
+    report = validation.pdf_validate(changed)
     assert not report.ok
     assert report.signatures[0].intact  # the signed bytes are untouched...
     assert not report.signatures[0].whole_file  # ...but they are no longer the whole file
@@ -107,7 +107,7 @@ def test_an_appended_revision_is_detected(collecting_case, responder, legal, tmp
 
 def test_b_t_with_the_project_timestamp_authority(collecting_case, responder, legal, tsa_url):
     _disclosure, package = built(collecting_case, responder, legal, tsa_url=tsa_url)
-    report = signing.pdf_validate(content(package.pdf_file))
+    report = validation.pdf_validate(content(package.pdf_file))
     assert report.ok
     assert report.signatures[0].timestamp is not None
     assert report.signatures[0].timestamp_trusted
@@ -117,7 +117,7 @@ def test_b_t_with_the_project_timestamp_authority(collecting_case, responder, le
 def test_the_zip_holds_exactly_the_manifest(collecting_case, responder, legal):
     disclosure, package = built(collecting_case, responder, legal)
     pdf = content(package.pdf_file)
-    manifest = json.loads(signing.pdf_validate(pdf).embedded[document.MANIFEST_JSON])
+    manifest = json.loads(validation.pdf_validate(pdf).embedded[document.MANIFEST_JSON])
     with zipfile.ZipFile(io.BytesIO(content(package.zip_file))) as archive:
         names = sorted(archive.namelist())
         assert names == sorted(
@@ -227,7 +227,7 @@ def test_pages_rendered_for_review(collecting_case, responder, legal, tsa_url):
     for png in pngs:
         assert png.stat().st_size > 10_000  # a page with content, not a blank
     for package in (production, no_records, rejection):
-        assert signing.pdf_validate(content(package.pdf_file)).ok
+        assert validation.pdf_validate(content(package.pdf_file)).ok
 
 
 def test_b_lt_validates_from_the_embedded_data_alone(
@@ -244,7 +244,7 @@ def test_b_lt_validates_from_the_embedded_data_alone(
     dss = DocumentSecurityStore.read_dss(PdfFileReader(io.BytesIO(data)))
     assert len(dss.crls) == 1
     assert len(list(dss.load_certs())) >= 3  # signer, TSA, root
-    report = signing.pdf_validate(data)
+    report = validation.pdf_validate(data)
     assert report.ok
     (sig,) = report.signatures
     assert sig.long_term and sig.level == "B-LT"
@@ -269,7 +269,7 @@ def test_b_lt_signing_logs_no_warning(collecting_case, responder, legal, tsa_url
 def test_b_lt_without_its_dss_is_not_long_term(collecting_case, responder, legal, tsa_url):
     """A B-T file (no DSS) is reported as B-T, never as long-term."""
     _disclosure, package = built(collecting_case, responder, legal, tsa_url=tsa_url, level="B-T")
-    (sig,) = signing.pdf_validate(content(package.pdf_file)).signatures
+    (sig,) = validation.pdf_validate(content(package.pdf_file)).signatures
     assert sig.ok and not sig.long_term and sig.level == "B-T"
 
 
@@ -278,7 +278,7 @@ def test_a_flipped_byte_in_a_b_lt_file_is_detected(collecting_case, responder, l
     data = bytearray(content(package.pdf_file))
     at = data.index(b"Production of records")
     data[at] = ord("Q")
-    (sig,) = signing.pdf_validate(bytes(data)).signatures
+    (sig,) = validation.pdf_validate(bytes(data)).signatures
     assert not sig.intact and not sig.ok and not sig.long_term
 
 
@@ -298,6 +298,51 @@ def test_b_lt_with_a_crl_of_another_ca_fails_at_signing(
 
     other = demo_pki_create(tmp_path / "other", organisation="Other CA", signer_name="Nobody")
     settings.LIAISON_DISCLOSURE_CRLS = [str(other.path("ca.crl"))]
+    with pytest.raises(signing.ValidationDataMissing, match="B-LT"):
+        built(collecting_case, responder, legal, tsa_url=tsa_url, level="B-LT")
+
+
+def _crl_revoking_the_signer(demo_pki: Path, path: Path) -> None:
+    """The demo CA's CRL, newer than the one in use, with the custodian's certificate on it."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+
+    ca = x509.load_pem_x509_certificate((demo_pki / "ca.crt").read_bytes())
+    key = serialization.load_pem_private_key((demo_pki / "ca.key").read_bytes(), password=None)
+    signer = x509.load_pem_x509_certificate((demo_pki / "signer.crt").read_bytes())
+    now = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+    revoked = (
+        x509.RevokedCertificateBuilder()
+        .serial_number(signer.serial_number)
+        .revocation_date(now)
+        .build()
+    )
+    crl = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(ca.subject)
+        .last_update(now)
+        .next_update(now + dt.timedelta(days=30))
+        .add_revoked_certificate(revoked)
+        .add_extension(x509.CRLNumber(int(now.timestamp()) + 1), critical=False)
+        .sign(key, hashes.SHA256())  # type: ignore[arg-type]
+    )
+    path.write_bytes(crl.public_bytes(serialization.Encoding.DER))
+
+
+def test_b_lt_validates_again_once_the_crl_file_changes(
+    collecting_case, responder, legal, tsa_url, demo_pki, settings, tmp_path
+):
+    """GIVEN a B-LT signature (its validation is kept for the next ones while its inputs
+    and their dates hold), WHEN the CRL file is replaced by one revoking the custodian's
+    certificate, THEN the next signature is validated again and refused."""
+    crl = tmp_path / "current.crl"
+    crl.write_bytes((demo_pki / "ca.crl").read_bytes())
+    settings.LIAISON_DISCLOSURE_CRLS = [str(crl)]
+    _disclosure, package = built(collecting_case, responder, legal, tsa_url=tsa_url, level="B-LT")
+    assert package.level == "B-LT"
+    _crl_revoking_the_signer(demo_pki, crl)
     with pytest.raises(signing.ValidationDataMissing, match="B-LT"):
         built(collecting_case, responder, legal, tsa_url=tsa_url, level="B-LT")
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from reports.disclosures import package as package_module
-from reports.disclosures import signing
+from reports.disclosures import validation
 from reports.disclosures.models import DisclosurePackage, PackageStatus
 from reports.disclosures.package import package_build
 from tests.celery_harness import wait_for
@@ -37,7 +37,7 @@ def test_release_renders_on_a_worker(
         timeout=90,
         what="the package rendered by the worker",
     )
-    report = signing.pdf_validate(content(done.pdf_file))
+    report = validation.pdf_validate(content(done.pdf_file))
     assert report.ok
     assert report.signatures[0].timestamp_trusted  # B-T: the worker used the TSA
     assert done.progress == 100
