@@ -5,11 +5,14 @@ request in "collecting records" and ``--files`` small produced files per run (st
 real ones: content-addressed under a temporary MEDIA_ROOT), releases the disclosure
 through the real services, then times ``package_build`` stage by stage, as the render
 task runs it: CSV manifest (5,000 rows are far over the PDF table limit), WeasyPrint
-render, pyHanko PAdES signature, ZIP; then pyHanko's validation of the signed PDF.
+render, pyHanko PAdES signature (with reading back its facts), ZIP; then the validation
+of the signed PDF a recipient's check runs (``pdf_validate``).
 
 Targets: the whole disclosure (PDF + CSV + ZIP) under 10 s; signing and validation
 together add under 5 % (ratio signed/unsigned under 1.05), where
-``unsigned = total - sign`` and ``signed = total + validate``.
+``unsigned = total - sign`` and ``signed = total + validate``. The same ratio is printed
+from the process's CPU seconds (``time.process_time``: the TSA of the bench runs in this
+process, PostgreSQL does not), which a busy machine disturbs far less than wall time.
 
 Usage::
 
@@ -144,14 +147,14 @@ def _measure(disclosure_id: int, tsa_url: str, level: str) -> dict[str, float]:
     from reports.disclosures.package import package_build
     from reports.disclosures.validation import pdf_validate
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     package, times = package_build(disclosure_id=disclosure_id, tsa_url=tsa_url, level=level)
-    total = time.perf_counter() - started
+    total, total_cpu = time.perf_counter() - started, time.process_time() - cpu
     with default_storage.open(package.pdf_file.name, "rb") as handle:
         pdf = handle.read()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     report = pdf_validate(pdf)
-    validate = time.perf_counter() - started
+    validate, validate_cpu = time.perf_counter() - started, time.process_time() - cpu
     if not report.ok:
         raise SystemExit("the signed PDF did not validate")
     if report.signatures[0].level != level:
@@ -163,9 +166,12 @@ def _measure(disclosure_id: int, tsa_url: str, level: str) -> dict[str, float]:
         "pack": times.pack,
         "other": total - times.render - times.sign - times.pack,
         "validate": validate,
+        "sign_cpu": times.sign_cpu,
+        "validate_cpu": validate_cpu,
         "pages": float(package.pdf_pages or 0),
         "zip_mb": (package.zip_size or 0) / 2**20,
         "ratio": (total + validate) / (total - times.sign),
+        "cpu_ratio": (total_cpu + validate_cpu) / (total_cpu - times.sign_cpu),
     }
 
 
@@ -183,11 +189,15 @@ def main() -> None:
         server, tsa_url = tsa_start_thread(pki)
         print(f"load: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}")
         print(f"production of {args.files} files, {args.runs} runs per level\n")
-        header = (
-            f"{'level':5} {'total s':>8} {'render':>7} {'sign':>6} {'zip':>6} {'csv+db':>7} "
-            f"{'valid.':>7} {'pages':>5} {'zip MB':>7} {'signed/unsigned':>16}"
+        print(
+            f"{'':5} {'':8} {'':7} {'sign ms':>13} {'':6} {'':7} {'validate ms':>13} "
+            f"{'':5} {'':7} {'signed/unsigned':>16}"
         )
-        print(header)
+        print(
+            f"{'level':5} {'total s':>8} {'render':>7} {'wall':>6} {'cpu':>6} {'zip':>6} "
+            f"{'csv+db':>7} {'wall':>6} {'cpu':>6} {'pages':>5} {'zip MB':>7} {'wall':>7} "
+            f"{'cpu':>8}"
+        )
         number = 0
         for level, url in (("B-B", ""), ("B-T", tsa_url), ("B-LT", tsa_url)):
             results = []
@@ -197,12 +207,15 @@ def main() -> None:
                 results.append(_measure(seeded, url, level))
             med = {k: statistics.median(r[k] for r in results) for k in results[0]}
             print(
-                f"{level:5} {med['total']:8.2f} {med['render']:7.2f} {med['sign']:6.3f} "
-                f"{med['pack']:6.2f} {med['other']:7.2f} {med['validate']:7.3f} "
-                f"{med['pages']:5.0f} {med['zip_mb']:7.1f} {med['ratio']:16.3f}"
+                f"{level:5} {med['total']:8.2f} {med['render']:7.2f} {1000 * med['sign']:6.1f} "
+                f"{1000 * med['sign_cpu']:6.1f} {med['pack']:6.2f} {med['other']:7.2f} "
+                f"{1000 * med['validate']:6.1f} {1000 * med['validate_cpu']:6.1f} "
+                f"{med['pages']:5.0f} {med['zip_mb']:7.1f} {med['ratio']:7.3f} "
+                f"{med['cpu_ratio']:8.3f}"
             )
         server.shutdown()
         print("\ntargets: total < 10 s; signed/unsigned < 1.05 (medians)")
+        print(f"load: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}")
     seed.database_create(DATABASE, drop=True)
 
 

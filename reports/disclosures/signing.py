@@ -7,135 +7,46 @@
   configured (the chain and CRLs of the signer and the TSA in a DSS written in the signed
   revision itself, so the one signature still covers the whole file), with a visible
   signature box on the page and at the place the renderer reserved for it.
-- validating a signed PDF is ``reports.disclosures.validation.pdf_validate``.
+- ``signed_facts(data)``: what the package records of its own fresh signature.
+
+Validating a signed PDF (anyone's) is ``validation.py``.
 """
 
 from __future__ import annotations
 
-import asyncio
-import atexit
 import functools
 import io
 import os
-import threading
-from collections.abc import Coroutine
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-import aiohttp
 from asn1crypto import crl as asn1_crl  # type: ignore[import-untyped]
 from asn1crypto import parser as asn1_parser
 from asn1crypto import pem as asn1_pem
 from asn1crypto import x509 as asn1_x509
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from django.conf import settings
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers, timestamps
 from pyhanko.sign.general import (
     NonexistentAttributeError,
-    SigningError,
     find_unique_cms_attribute,
-    get_pyca_cryptography_hash,
 )
-from pyhanko.sign.signers.pdf_signer import DSSContentSettings, SigDSSPlacementPreference
+from pyhanko.sign.validation.dss import DocumentSecurityStore
 from pyhanko.stamp import StaticStampStyle
-from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator import CertificateValidator, ValidationContext
 from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError
+from pyhanko_certvalidator.path import ValidationPath
+
+from reports.disclosures import pyhanko_speedups
+from reports.disclosures.pyhanko_speedups import run as _run
 
 FIELD_NAME = "CustodianSignature"
 LEVELS = ("B-B", "B-T", "B-LT")
-T = TypeVar("T")
 
-
-class _Loop:
-    """One event loop per process, in a daemon thread, for pyHanko's async API.
-
-    pyHanko's synchronous calls run ``asyncio.run`` each time: a new loop, and for B-T a
-    new HTTP session (with a CA bundle read for TLS) per timestamp request. One loop
-    lets the timestamp client keep its session and connection, and works the same when
-    the caller's own thread runs an event loop (an async caller, a browser-test driver).
-    Keyed by process id: a forked worker starts its own (the parent's thread is not there).
-    """
-
-    def __init__(self) -> None:
-        self.pid = os.getpid()
-        self.loop = asyncio.new_event_loop()
-        threading.Thread(target=self.loop.run_forever, daemon=True, name="pyhanko").start()
-        self.session: aiohttp.ClientSession | None = None
-        atexit.register(self.close)
-
-    def close(self) -> None:
-        """Close the HTTP session at exit (aiohttp warns of an unclosed one otherwise)."""
-        if self.session is not None and self.pid == os.getpid():
-            session, self.session = self.session, None
-            self.run(session.close())
-
-    def run(self, work: Coroutine[Any, Any, T]) -> T:
-        return asyncio.run_coroutine_threadsafe(work, self.loop).result()
-
-    def http_session(self) -> aiohttp.ClientSession:
-        """The loop's HTTP session (created on the loop, as aiohttp requires)."""
-
-        async def create() -> aiohttp.ClientSession:
-            return aiohttp.ClientSession()
-
-        if self.session is None:
-            self.session = self.run(create())
-        return self.session
-
-
-_loop_lock = threading.Lock()
-_loop_current: _Loop | None = None
-
-
-def _loop() -> _Loop:
-    global _loop_current
-    with _loop_lock:
-        if _loop_current is None or _loop_current.pid != os.getpid():
-            _loop_current = _Loop()
-        return _loop_current
-
-
-def pyhanko_run(work: Coroutine[Any, Any, T]) -> T:
-    """Run one of pyHanko's coroutines on the process's loop and wait for its result."""
-    return _loop().run(work)
-
-
-class _LoadedKeySigner(signers.SimpleSigner):
-    """pyHanko's ``SimpleSigner`` parses the private key from DER on every raw signature,
-    twice a document (the size estimate signs too); with OpenSSL 3 the RSA key check on
-    load costs more than the signature. This one keeps the parsed key."""
-
-    def __init__(self, loaded: signers.SimpleSigner) -> None:
-        if loaded.signing_cert is None:
-            raise SigningNotConfigured("no signing certificate")
-        super().__init__(
-            signing_cert=loaded.signing_cert,
-            signing_key=loaded.signing_key,
-            cert_registry=loaded.cert_registry,
-            signature_mechanism=loaded.signature_mechanism,
-            prefer_pss=loaded.prefer_pss,
-            embed_roots=loaded.embed_roots,
-        )
-        self._key = serialization.load_der_private_key(loaded.signing_key.dump(), password=None)
-
-    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
-        mechanism = self.get_signature_mechanism_for_digest(digest_algorithm)
-        try:
-            algorithm = mechanism.signature_algo
-        except ValueError:
-            algorithm = mechanism["algorithm"].native
-        digest = get_pyca_cryptography_hash(digest_algorithm)
-        key = self._key
-        if isinstance(key, rsa.RSAPrivateKey) and algorithm == "rsassa_pkcs1v15":
-            return key.sign(data, padding.PKCS1v15(), digest)
-        if isinstance(key, ec.EllipticCurvePrivateKey) and algorithm == "ecdsa":
-            return key.sign(data, ec.ECDSA(digest))
-        return super().sign_raw(data, digest_algorithm)  # PSS, EdDSA...: pyHanko's own path
+pyhanko_speedups.install()
 
 
 class SigningNotConfigured(RuntimeError):
@@ -160,9 +71,9 @@ def _signer_cached(
         signer = signers.SimpleSigner.load(
             key, cert, ca_chain_files=existing_chain, key_passphrase=passphrase.encode() or None
         )
-    if signer is None:
+    if signer is None or signer.signing_cert is None:
         raise SigningNotConfigured("the key or certificate could not be read")
-    return _LoadedKeySigner(signer)
+    return pyhanko_speedups.LoadedKeySigner(signer)
 
 
 class ValidationDataMissing(SigningNotConfigured):
@@ -171,19 +82,24 @@ class ValidationDataMissing(SigningNotConfigured):
     than configured would be a silent downgrade of what the court receives."""
 
 
+@functools.lru_cache(maxsize=32)
+def _parsed(data: bytes, kind: Any) -> tuple[Any, ...]:
+    """The certificates or CRLs of a DER or PEM file, parsed once per content: the files
+    are read on every call (a replaced CRL is a new CRL), the same bytes give the same
+    objects, and the caches asn1crypto keeps on them (prepared names) are kept."""
+    if asn1_pem.detect(data):
+        return tuple(kind.load(der) for _t, _h, der in asn1_pem.unarmor(data, True))
+    return (kind.load(data),)
+
+
 def _crls() -> list[asn1_crl.CertificateList]:
-    crls = []
+    crls: list[asn1_crl.CertificateList] = []
     for path in settings.LIAISON_DISCLOSURE_CRLS:
         try:
             data = Path(path).read_bytes()
         except OSError as exc:
             raise ValidationDataMissing(f"CRL {path}: {exc.strerror}") from exc
-        if asn1_pem.detect(data):
-            crls += [
-                asn1_crl.CertificateList.load(der) for _t, _h, der in asn1_pem.unarmor(data, True)
-            ]
-        else:
-            crls.append(asn1_crl.CertificateList.load(data))
+        crls += _parsed(data, asn1_crl.CertificateList)
     if not crls:
         raise ValidationDataMissing("no CRL configured (LIAISON_DISCLOSURE_CRLS)")
     return crls
@@ -219,18 +135,11 @@ def signer_name() -> str:
     return str(cert.subject.native.get("common_name", cert.subject.human_friendly))
 
 
-def _certificates(path: str) -> list[asn1_x509.Certificate]:
-    data = Path(path).read_bytes()
-    if asn1_pem.detect(data):
-        return [asn1_x509.Certificate.load(der) for _t, _h, der in asn1_pem.unarmor(data, True)]
-    return [asn1_x509.Certificate.load(data)]
-
-
 def trust_roots() -> list[asn1_x509.Certificate]:
     roots: list[asn1_x509.Certificate] = []
     for path in settings.LIAISON_DISCLOSURE_TRUST_ROOTS:
         if Path(path).exists():
-            roots.extend(_certificates(path))
+            roots += _parsed(Path(path).read_bytes(), asn1_x509.Certificate)
     return roots
 
 
@@ -243,7 +152,8 @@ def _stamp_style() -> StaticStampStyle:
 
 @functools.cache
 def _timestamper_cached(url: str, pid: int) -> timestamps.HTTPTimeStamper:
-    return timestamps.HTTPTimeStamper(url, timeout=10, session=_loop().http_session())
+    session = pyhanko_speedups.loop().http_session()
+    return timestamps.HTTPTimeStamper(url, timeout=10, session=session)
 
 
 def _timestamper(url: str) -> timestamps.HTTPTimeStamper:
@@ -260,6 +170,84 @@ class SignatureBox:
     box: tuple[int, int, int, int]
 
 
+async def _long_term_paths(
+    signer: signers.Signer, timestamper: timestamps.TimeStamper, context: ValidationContext
+) -> list[ValidationPath]:
+    """The signer's and the TSA's certificate paths, validated with ``context``: what
+    pyHanko's ``embed_validation_info`` does before signing, without its warning that
+    fetching is off (it is meant to be: every CRL is configured up front, and revocation is
+    *required*, so a missing one fails here instead of giving "unexpected results")."""
+    validator = CertificateValidator(
+        signer.signing_cert,
+        intermediate_certs=signer.cert_registry,
+        validation_context=context,
+    )
+    # the key usage pyHanko's validator asks of a document signer (non-repudiation)
+    paths = [await validator.async_validate_usage(signers.DEFAULT_SIGNER_KEY_USAGE)]
+    async for path in timestamper.validation_paths(context):  # the TSA's, from a token
+        paths.append(path)
+    return paths
+
+
+# The last B-LT validation that held: its inputs (every certificate and CRL, as DER, and
+# the TSA client whose token names the TSA's certificate), until when it holds, its paths.
+_long_term_checked: dict[tuple[Any, ...], tuple[datetime, list[ValidationPath]]] = {}
+
+
+def _holds_until(paths: list[ValidationPath], crls: list[asn1_crl.CertificateList]) -> datetime:
+    """When a validation of ``paths`` against ``crls`` stops holding: the first CRL's
+    next update (after it, "revocation required" wants a newer one) or the first
+    certificate's end. Until then time changes nothing: a CRL's this-update and a
+    certificate's start, once passed, stay passed; a revocation is a new CRL, so new DER."""
+    ends = [crl["tbs_cert_list"]["next_update"].native for crl in crls]
+    ends += [
+        cert["tbs_certificate"]["validity"]["not_after"].native
+        for path in paths
+        for cert in path.iter_certs(include_root=True)
+    ]
+    if None in ends:  # a CRL without a next update: validate every time
+        return datetime.min.replace(tzinfo=UTC)
+    return min(ends)
+
+
+def _long_term_dss(
+    writer: IncrementalPdfFileWriter, signer: signers.Signer, timestamper: timestamps.TimeStamper
+) -> None:
+    """Validate for B-LT and write the chains and CRLs into a DSS in the revision about to
+    be signed (no VRI, which needs the signature's bytes): the one certification signature
+    covers the whole file and DocMDP "no changes" holds. Nothing is fetched.
+
+    The validation is done again only when one of its inputs changed (the files are read
+    every time) or its result stopped holding (``_holds_until``): for the same
+    certificates and CRLs it gives the same answer until then, and it is half of what B-LT
+    adds to a signature."""
+    roots, crls = trust_roots(), _crls()
+    assert signer.signing_cert is not None  # _signer_cached: never without one
+    key = (
+        signer.signing_cert.dump(),
+        tuple(cert.dump() for cert in signer.cert_registry),
+        tuple(root.dump() for root in roots),
+        tuple(crl.dump() for crl in crls),
+        id(timestamper),  # cached per URL and process, never freed: the id is its own
+    )
+    checked = _long_term_checked.get(key)
+    if checked is not None and datetime.now(UTC) < checked[0]:
+        paths = checked[1]
+    else:
+        context = ValidationContext(
+            trust_roots=roots, crls=crls, allow_fetching=False, revocation_mode="require"
+        )
+        try:
+            paths = _run(_long_term_paths(signer, timestamper, context))
+        except (PathValidationError, PathBuildingError) as exc:
+            raise ValidationDataMissing(f"PAdES B-LT: {exc}") from exc
+        _long_term_checked.clear()
+        _long_term_checked[key] = (_holds_until(paths, crls), paths)
+    DocumentSecurityStore.supply_dss_in_writer(
+        writer, None, paths=paths, crls=crls, embed_roots=signer.embed_roots
+    )
+
+
 def pdf_sign(
     data: bytes,
     *,
@@ -273,27 +261,12 @@ def pdf_sign(
     B-LT with the validation data embedded (``ValidationDataMissing`` if it is not there)."""
     tsa_url = settings.LIAISON_DISCLOSURE_TSA_URL if tsa_url is None else tsa_url
     level = signature_level(level, tsa_url)
-    long_term: dict[str, object] = {}
-    if level == "B-LT":
-        # Revocation checking is *required* while signing: pyHanko validates the signer's
-        # and the TSA's certificates before signing and fails if a CRL is missing, so the
-        # DSS it writes is known to be enough. Nothing is fetched: the CRLs are ours.
-        long_term = {
-            "embed_validation_info": True,
-            "validation_context": ValidationContext(
-                trust_roots=trust_roots(),
-                crls=_crls(),
-                allow_fetching=False,
-                revocation_mode="require",
-            ),
-            # In the signed revision (no VRI, which needs the signature's bytes): the one
-            # certification signature covers the whole file and DocMDP "no changes" holds.
-            "dss_settings": DSSContentSettings(
-                placement=SigDSSPlacementPreference.TOGETHER_WITH_SIGNATURE,
-                include_vri=False,
-            ),
-        }
+    signer = signer_load()
+    timestamper = _timestamper(tsa_url) if tsa_url else None
     writer = IncrementalPdfFileWriter(io.BytesIO(data))
+    if level == "B-LT":
+        assert timestamper is not None  # signature_level: B-LT needs a TSA
+        _long_term_dss(writer, signer, timestamper)
     spec = None
     if box is not None:
         spec = fields.SigFieldSpec(sig_field_name=FIELD_NAME, on_page=box.page, box=box.box)
@@ -305,12 +278,10 @@ def pdf_sign(
         location=location,
         certify=True,  # a certification signature: no later change is allowed (DocMDP 1)
         docmdp_permissions=fields.MDPPerm.NO_CHANGES,
-        **long_term,  # type: ignore[arg-type]
     )
-    timestamper = _timestamper(tsa_url) if tsa_url else None
     pdf_signer = signers.PdfSigner(
         meta,
-        signer=signer_load(),
+        signer=signer,
         timestamper=timestamper,
         stamp_style=_stamp_style(),
         new_field_spec=spec,
@@ -318,15 +289,8 @@ def pdf_sign(
     out = io.BytesIO()
     # The signature's room is sized once per signer, TSA and level (B-LT's validation data
     # sits in the DSS, not in the signature, but a level changes the CMS's attributes).
-    key = (id(pdf_signer.signer), tsa_url, level)
-    try:
-        pyhanko_run(
-            pdf_signer.async_sign_pdf(writer, bytes_reserved=_reserved.get(key), output=out)
-        )
-    except (SigningError, PathValidationError, PathBuildingError) as exc:
-        if level == "B-LT":
-            raise ValidationDataMissing(f"PAdES B-LT: {exc}") from exc
-        raise
+    key = (id(signer), tsa_url, level)
+    _run(pdf_signer.async_sign_pdf(writer, bytes_reserved=_reserved.get(key), output=out))
     signed = out.getvalue()
     if key not in _reserved:
         _reserved[key] = _reserve_for(signed)

@@ -1,22 +1,28 @@
-"""Validation of signed PDFs with pyHanko (the verify page, API and command, the bench).
+"""Validating a signed PDF with pyHanko (docs/decisions, disclosure signing ADR).
 
 ``pdf_validate(data)``: every signature of a PDF checked against the configured trust
 roots: intact (hash matches), valid (signature maths), trusted (chains to a root, key
 usage), coverage (the whole file, no later revision), the timestamp, and long-term (B-LT:
-trusted and not revoked from the embedded DSS alone, nothing fetched).
+trusted and not revoked from the embedded DSS alone, nothing fetched). Used by the verify
+page, API and command (``verify.py``) for files of any origin: it never raises for bad
+input.
 """
 
+from __future__ import annotations
+
+import functools
 import io
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.general import (
-    SigningError,
-)
+from pyhanko.sign.general import SigningError
+from pyhanko.sign.validation.dss import DocumentSecurityStore
 from pyhanko_certvalidator import ValidationContext
 
-from reports.disclosures.signing import pyhanko_run, trust_roots
+from reports.disclosures.pyhanko_speedups import run as _run
+from reports.disclosures.signing import trust_roots  # also installs the pyHanko speed-ups
 
 
 @dataclass
@@ -52,15 +58,27 @@ class SignatureReport:
 class PdfReport:
     readable: bool
     signatures: list[SignatureReport]
-    embedded: dict[str, bytes]
+    reader: PdfFileReader | None = field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
         return self.readable and bool(self.signatures) and all(s.ok for s in self.signatures)
 
+    @functools.cached_property
+    def embedded(self) -> dict[str, bytes]:
+        """The files attached to the document (WeasyPrint writes the manifest.json there).
+        Read when asked, by a ZIP's check: not part of validating the signature."""
+        from pyhanko.pdf_utils.misc import PdfError
+
+        if self.reader is None:
+            return {}
+        try:
+            return _embedded_files(self.reader)
+        except (PdfError, KeyError, ValueError, TypeError, AttributeError):
+            return {}
+
 
 def _embedded_files(reader: PdfFileReader) -> dict[str, bytes]:
-    """The files attached to the document (WeasyPrint writes the manifest.json there)."""
     found: dict[str, bytes] = {}
     try:
         names = reader.root["/Names"]["/EmbeddedFiles"]["/Names"]
@@ -76,79 +94,86 @@ def _embedded_files(reader: PdfFileReader) -> dict[str, bytes]:
     return found
 
 
-def _validates_offline(reader: PdfFileReader, sig: object, roots: list) -> bool:
-    """PAdES B-LT: the signer's and the TSA's certificates are trusted *and* shown not
-    revoked using only what the file's DSS holds (revocation required, fetching off), at
-    the time of the signature timestamp. What a court's validator sees in ten years."""
-    from pyhanko.sign.validation import async_validate_pdf_signature
-    from pyhanko.sign.validation.dss import DocumentSecurityStore, NoDSSFoundError
+def _dss_context(reader: PdfFileReader, roots: list) -> ValidationContext | None:
+    """PAdES B-LT: a validation context from the file's DSS alone (its certificates and
+    CRLs), revocation required, fetching off: what a court's validator sees in ten years.
+    None when the file has no (readable) DSS."""
+    from pyhanko.pdf_utils.misc import PdfError
+    from pyhanko.sign.validation.dss import NoDSSFoundError
 
     try:
         dss = DocumentSecurityStore.read_dss(reader)
-    except NoDSSFoundError:
-        return False
-
-    def context() -> ValidationContext:
         return dss.as_validation_context(
             {"trust_roots": roots, "allow_fetching": False, "revocation_mode": "require"}
         )
+    except (NoDSSFoundError, PdfError, KeyError, ValueError, TypeError, AttributeError):
+        return None
+
+
+def _long_term_status(sig: Any, context: ValidationContext) -> Any | None:
+    """The signature validated from the DSS alone, if it and its timestamp hold there:
+    trusted and not revoked with nothing fetched. Else None."""
+    from pyhanko.sign.validation import async_validate_pdf_signature
 
     try:
-        status = pyhanko_run(
-            async_validate_pdf_signature(
-                sig,  # type: ignore[arg-type]
-                signer_validation_context=context(),
-                ts_validation_context=context(),
-            )
-        )
+        # one context for the signer and the TSA (pyHanko's default): one DSS, one CA
+        status = _run(async_validate_pdf_signature(sig, signer_validation_context=context))
     except Exception:  # any failure here means "not long-term valid", never a crash
-        return False
+        return None
     ts = status.timestamp_validity
-    return bool(status.bottom_line and ts is not None and ts.valid and ts.intact and ts.trusted)
+    if status.bottom_line and ts is not None and ts.valid and ts.intact and ts.trusted:
+        return status
+    return None
+
+
+def _failed(sig: Any, exc: Exception) -> SignatureReport:
+    return SignatureReport(
+        field_name=sig.field_name,
+        intact=False,
+        valid=False,
+        trusted=False,
+        whole_file=False,
+        modified_after=True,
+        signer="",
+        signer_organisation="",
+        signed_at=None,
+        timestamp=None,
+        timestamp_trusted=False,
+        problems=[type(exc).__name__],
+    )
 
 
 def pdf_validate(data: bytes) -> PdfReport:
-    """Check every signature of ``data`` against the trust roots; never raises for bad input."""
+    """Check every signature of ``data`` against the trust roots; never raises for bad input.
+
+    One validation per signature: a file with a DSS is first validated from it alone
+    (revocation required); when that holds, it is also the answer for "intact, valid,
+    trusted" (strictly more was checked). Only when it does not (no DSS, a stale or
+    foreign CRL, a changed byte) is the signature validated again the ordinary way, so the
+    report still says what is wrong."""
     from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.sign.validation import async_validate_pdf_signature
     from pyhanko.sign.validation.errors import SignatureValidationError
+    from pyhanko.sign.validation.status import SignatureCoverageLevel
 
     try:
         reader = PdfFileReader(io.BytesIO(data), strict=False)
         embedded = reader.embedded_signatures
     except (PdfError, KeyError, ValueError, TypeError, IndexError, AttributeError):
-        return PdfReport(readable=False, signatures=[], embedded={})
+        return PdfReport(readable=False, signatures=[])
     roots = trust_roots()
+    dss_context = _dss_context(reader, roots) if embedded else None
     reports = []
     for sig in embedded:
-        context = ValidationContext(trust_roots=roots, allow_fetching=False)
-        ts_context = ValidationContext(trust_roots=roots, allow_fetching=False)
-        try:
-            status = pyhanko_run(
-                async_validate_pdf_signature(
-                    sig, signer_validation_context=context, ts_validation_context=ts_context
-                )
-            )
-        except (SignatureValidationError, SigningError, PdfError, ValueError, KeyError) as exc:
-            reports.append(
-                SignatureReport(
-                    field_name=sig.field_name,
-                    intact=False,
-                    valid=False,
-                    trusted=False,
-                    whole_file=False,
-                    modified_after=True,
-                    signer="",
-                    signer_organisation="",
-                    signed_at=None,
-                    timestamp=None,
-                    timestamp_trusted=False,
-                    problems=[type(exc).__name__],
-                )
-            )
-            continue
-        from pyhanko.sign.validation.status import SignatureCoverageLevel
-
+        status = None if dss_context is None else _long_term_status(sig, dss_context)
+        long_term = status is not None
+        if status is None:
+            context = ValidationContext(trust_roots=roots, allow_fetching=False)
+            try:
+                status = _run(async_validate_pdf_signature(sig, signer_validation_context=context))
+            except (SignatureValidationError, SigningError, PdfError, ValueError, KeyError) as exc:
+                reports.append(_failed(sig, exc))
+                continue
         subject = status.signing_cert.subject.native
         ts = status.timestamp_validity
         whole = status.coverage == SignatureCoverageLevel.ENTIRE_FILE
@@ -165,11 +190,7 @@ def pdf_validate(data: bytes) -> PdfReport:
                 signed_at=status.signer_reported_dt,
                 timestamp=ts.timestamp if ts is not None else None,
                 timestamp_trusted=bool(ts is not None and ts.intact and ts.valid and ts.trusted),
-                long_term=ts is not None and _validates_offline(reader, sig, roots),
+                long_term=long_term,
             )
         )
-    try:
-        attachments = _embedded_files(reader)
-    except (PdfError, KeyError, ValueError, TypeError, AttributeError):
-        attachments = {}
-    return PdfReport(readable=True, signatures=reports, embedded=attachments)
+    return PdfReport(readable=True, signatures=reports, reader=reader)

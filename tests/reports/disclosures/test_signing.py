@@ -257,6 +257,16 @@ def test_b_lt_validates_from_the_embedded_data_alone(
     assert facts["Certificate Validation"] == "Certificate is Trusted."
 
 
+def test_b_lt_signing_logs_no_warning(collecting_case, responder, legal, tsa_url, caplog):
+    """The CRLs are given up front and revocation is required, so pyHanko's "fetching is
+    not allowed" warning (meant for validation data it would have to fetch) is not
+    emitted: the DSS is written by us from what was validated."""
+    caplog.set_level("WARNING", logger="pyhanko")
+    _disclosure, package = built(collecting_case, responder, legal, tsa_url=tsa_url, level="B-LT")
+    assert package.level == "B-LT"
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("pyhanko")] == []
+
+
 def test_b_lt_without_its_dss_is_not_long_term(collecting_case, responder, legal, tsa_url):
     """A B-T file (no DSS) is reported as B-T, never as long-term."""
     _disclosure, package = built(collecting_case, responder, legal, tsa_url=tsa_url, level="B-T")
@@ -289,6 +299,51 @@ def test_b_lt_with_a_crl_of_another_ca_fails_at_signing(
 
     other = demo_pki_create(tmp_path / "other", organisation="Other CA", signer_name="Nobody")
     settings.LIAISON_DISCLOSURE_CRLS = [str(other.path("ca.crl"))]
+    with pytest.raises(signing.ValidationDataMissing, match="B-LT"):
+        built(collecting_case, responder, legal, tsa_url=tsa_url, level="B-LT")
+
+
+def _crl_revoking_the_signer(demo_pki: Path, path: Path) -> None:
+    """The demo CA's CRL, newer than the one in use, with the custodian's certificate on it."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+
+    ca = x509.load_pem_x509_certificate((demo_pki / "ca.crt").read_bytes())
+    key = serialization.load_pem_private_key((demo_pki / "ca.key").read_bytes(), password=None)
+    signer = x509.load_pem_x509_certificate((demo_pki / "signer.crt").read_bytes())
+    now = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+    revoked = (
+        x509.RevokedCertificateBuilder()
+        .serial_number(signer.serial_number)
+        .revocation_date(now)
+        .build()
+    )
+    crl = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(ca.subject)
+        .last_update(now)
+        .next_update(now + dt.timedelta(days=30))
+        .add_revoked_certificate(revoked)
+        .add_extension(x509.CRLNumber(int(now.timestamp()) + 1), critical=False)
+        .sign(key, hashes.SHA256())  # type: ignore[arg-type]
+    )
+    path.write_bytes(crl.public_bytes(serialization.Encoding.DER))
+
+
+def test_b_lt_validates_again_once_the_crl_file_changes(
+    collecting_case, responder, legal, tsa_url, demo_pki, settings, tmp_path
+):
+    """GIVEN a B-LT signature (its validation is kept for the next ones while its inputs
+    and their dates hold), WHEN the CRL file is replaced by one revoking the custodian's
+    certificate, THEN the next signature is validated again and refused."""
+    crl = tmp_path / "current.crl"
+    crl.write_bytes((demo_pki / "ca.crl").read_bytes())
+    settings.LIAISON_DISCLOSURE_CRLS = [str(crl)]
+    _disclosure, package = built(collecting_case, responder, legal, tsa_url=tsa_url, level="B-LT")
+    assert package.level == "B-LT"
+    _crl_revoking_the_signer(demo_pki, crl)
     with pytest.raises(signing.ValidationDataMissing, match="B-LT"):
         built(collecting_case, responder, legal, tsa_url=tsa_url, level="B-LT")
 
