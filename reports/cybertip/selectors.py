@@ -50,10 +50,15 @@ def report_file_for_user(user: User, reference: str, pk: int, file_pk: int) -> R
     return file
 
 
+def attention_allowed(user: User) -> bool:
+    """Who watches the filing of reports (the "needs attention" page): supervisors."""
+    return Role.SUPERVISOR in user_roles(user)
+
+
 def reports_needing_attention(user: User) -> QuerySet[CyberTipReport]:
     """Failed submissions, and ones in flight for longer than ``STUCK_AFTER``: for
     supervisors, on the cases of their teams."""
-    if Role.SUPERVISOR not in user_roles(user):
+    if not attention_allowed(user):
         return CyberTipReport.objects.none()
     cases = cases_visible_to(user, CaseAction.SUPERVISE)
     stuck = timezone.now() - STUCK_AFTER

@@ -258,9 +258,9 @@ def attention(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Supervisors: failed and stuck submissions, each with NCMEC's last answer."""
     from django.http import Http404
 
-    from portal.accounts.roles import Role, user_roles
+    from reports.cybertip.selectors import attention_allowed
 
-    if Role.SUPERVISOR not in user_roles(request.user):
+    if not attention_allowed(request.user):
         raise Http404
     rows = list(reports_needing_attention(request.user)[:200])
     access_list_record(object_type=OBJECT, objects=rows, request=request)
