@@ -24,7 +24,7 @@ def _process_label(process: LegalProcess) -> str:
 
 
 class DisclosureForm(forms.Form):
-    process = ListedModelChoiceField(queryset=LegalProcess.objects.none(), label=_("Answers"))
+    process = forms.ModelChoiceField(queryset=LegalProcess.objects.none(), label=_("Answers"))
     kind = forms.ChoiceField(choices=_cap(DisclosureKind.choices), label=_("Kind"))
     categories = forms.MultipleChoiceField(
         choices=_cap(DataCategory.choices),
