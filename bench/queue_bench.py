@@ -356,7 +356,7 @@ def scenarios_build() -> list[Scenario]:
     assert first and shared_ip and email and phone and username, "dataset without data"
     national = phone.normalised  # +1NPA55501XX -> (NPA) 555-01XX
     phone_typed = f"({national[2:5]}) {national[5:8]}-{national[8:]}"
-    fragment = username.normalised.split("_")[0] + "_" + username.normalised.split("_")[1][:3]
+    fragment = _fragment_filling_a_page(username.normalised, americas)
     email_part = email.normalised.split("@")[0][:8]  # the start of the local part, as heard
     reference = first.reference
 
@@ -387,6 +387,33 @@ def scenarios_build() -> list[Scenario]:
         Scenario("search: part of an e-mail", responder, q(q=email_part)),
         Scenario("search: agency word, lowercase", responder, q(q="sheriff")),
     ]
+
+
+def _fragment_filling_a_page(username: str, team: Any) -> str:
+    """Part of a username ("amber_fal" of "amber_falcon1234") that lists a full page.
+
+    The fragment is the first word, the separator and as much of the noun as still matches
+    more cases than a page shows, picked anew at each size: a fixed length lists 47 cases at
+    1M and one at 10k, and the ratio would compare rendering 47 rows with rendering one.
+    """
+    from cases.models import Target
+
+    word, _, noun = username.partition("_")
+    for length in range(len(noun), -1, -1):
+        fragment = f"{word}_{noun[:length]}"
+        matched = (
+            Target.objects.filter(case__team=team, normalised__contains=fragment)
+            .values("case_id")
+            .distinct()[:PAGE_FULL]
+            .count()
+        )
+        if matched >= PAGE_FULL:
+            return fragment
+    return f"{word}_"
+
+
+# More cases than the queue's page of 50, so that the page is full.
+PAGE_FULL = 60
 
 
 # Scenarios that must list at least one case: a search that finds nothing times an empty

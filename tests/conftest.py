@@ -137,6 +137,19 @@ def pytest_collection_modifyitems(items):
 # --- Real Celery workers (tests/celery_harness.py) ------------------------------------------
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A test with workers that failed shows what they logged: a task that never finished
+    is otherwise a bare timeout (was it lost, retried, or did it fail?)."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call" and report.failed:
+        for handle in getattr(item, "celery_processes", ()):
+            report.sections.append(
+                (f"celery {handle.kind} log (last 6000 characters)", handle.log[-6000:])
+            )
+
+
 @pytest.fixture(scope="session")
 def celery_broker(tmp_path_factory):
     """The session's broker: Redis when CELERY_BROKER_URL is set, else a fresh folder."""
@@ -150,7 +163,9 @@ def celery_broker(tmp_path_factory):
 
 
 @pytest.fixture
-def celery_worker_factory(transactional_db, django_db_serialized_rollback, celery_broker, tmp_path):
+def celery_worker_factory(
+    transactional_db, django_db_serialized_rollback, celery_broker, tmp_path, request
+):
     """Start real workers (or beat) for one test, on a queue of the test's own.
 
     ``start(kind="worker", settings={...}, concurrency=2, beat_schedule=None)`` returns a
@@ -169,6 +184,7 @@ def celery_worker_factory(transactional_db, django_db_serialized_rollback, celer
     broker = dataclasses.replace(celery_broker, queue=celery_harness.new_queue_name())
     celery_harness.app_configure(app, broker.as_config())
     started: list[celery_harness.CeleryProcess] = []
+    request.node.celery_processes = started  # their logs go into a failed test's report
 
     def start(kind: str = "worker", **options):
         handle = celery_harness.start(

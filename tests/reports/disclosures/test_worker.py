@@ -32,11 +32,12 @@ def test_release_renders_on_a_worker(
     disclosure = released(collecting_case, responder, legal)  # commits: the task is queued
     done = wait_for(
         lambda: DisclosurePackage.objects.filter(
-            pk=disclosure.pk, status=PackageStatus.DONE
+            pk=disclosure.pk, status__in=[PackageStatus.DONE, PackageStatus.FAILED]
         ).first(),
         timeout=90,
         what="the package rendered by the worker",
     )
+    assert done.status == PackageStatus.DONE, f"the render failed: {done.error}"
     report = validation.pdf_validate(content(done.pdf_file))
     assert report.ok
     assert report.signatures[0].timestamp_trusted  # B-T: the worker used the TSA
