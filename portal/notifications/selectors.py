@@ -10,12 +10,18 @@ from django.http import Http404
 from django.utils import timezone
 
 from portal.accounts.models import User
+from portal.accounts.onboarding import officer_access_refusal
+from portal.accounts.roles import Role, has_role
 from portal.notifications import conf
 from portal.notifications.models import Delivery, Heartbeat, Notification
 
 
 def notifications_for_user(user: User) -> QuerySet[Notification]:
-    """Only ever the user's own notifications, newest first."""
+    """Only ever the user's own notifications, newest first. None for an officer who may
+    not act now (suspended, or the agency suspended): their texts name the agency's
+    requests, which the officer pages refuse to show them."""
+    if has_role(user, Role.OFFICER) and officer_access_refusal(user) is not None:
+        return Notification.objects.none()
     return Notification.objects.filter(user=user)
 
 

@@ -131,6 +131,21 @@ def test_officers_get_their_own_notifications_and_no_scheduler_banner(officer_a)
     assert "Reminders may be late" not in html  # no beat heartbeat at all here
 
 
+@pytest.mark.parametrize("suspended", ["officer", "agency"])
+def test_a_suspended_officer_reads_no_notification_naming_requests(officer_a, suspended):
+    mine = send(officer_a.user, "pr-2", subject="Your preservation PR-2 lapses on 2026-12-01")
+    if suspended == "officer":
+        type(officer_a).objects.filter(pk=officer_a.pk).update(status="suspended")
+    else:
+        type(officer_a.agency).objects.filter(pk=officer_a.agency_id).update(status="suspended")
+    client = verified_client(officer_a.user)
+    html = client.get(LIST).content.decode()
+    assert "PR-2" not in html
+    assert "bell-count" not in bell(html)  # no unread count either
+    response = client.post(reverse("notifications:read", args=[mine.pk]))
+    assert response.status_code == 404
+
+
 def test_staff_are_warned_when_the_scheduler_never_ran(responder):
     html = verified_client(responder).get(LIST).content.decode()
     assert "Reminders may be late: the scheduler has not run yet." in html
