@@ -47,6 +47,21 @@ def figures_compute(*, kind: str, period: Period, options: ReportOptions) -> dic
     raise ValidationError({"kind": _("Unknown kind of report.")})
 
 
+def generation_require(actor: Any, *, details: dict[str, str] | None = None) -> None:
+    """Raise ``PermissionDenied`` unless ``actor`` may freeze reports. The refusal is
+    logged outside any transaction, so its entry survives the error; the page asks before
+    reading the form, so that someone who may not generate learns nothing from its errors."""
+    if not may_publish(actor):
+        access_event_record(
+            action="transparency_generate",
+            actor=actor,
+            object_type="transparency.transparencyreport",
+            outcome=Outcome.DENIED,
+            details=details or {},
+        )
+        raise PermissionDenied
+
+
 def report_generate(
     *,
     kind: str,
@@ -54,17 +69,8 @@ def report_generate(
     options: ReportOptions,
     actor: Any,
 ) -> TransparencyReport:
-    """Freeze the figures of ``kind`` for ``period`` as a draft report. A refusal is
-    logged outside any transaction, so its entry survives the error."""
-    if not may_publish(actor):
-        access_event_record(
-            action="transparency_generate",
-            actor=actor,
-            object_type="transparency.transparencyreport",
-            outcome=Outcome.DENIED,
-            details={"kind": kind, "period": period.label},
-        )
-        raise PermissionDenied
+    """Freeze the figures of ``kind`` for ``period`` as a draft report."""
+    generation_require(actor, details={"kind": kind, "period": period.label})
     with transaction.atomic():
         return _report_store(kind=kind, period=period, options=options, actor=actor)
 

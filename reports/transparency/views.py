@@ -38,6 +38,7 @@ from reports.transparency.periods import (
 from reports.transparency.services import (
     figures_compute,
     figures_hash,
+    generation_require,
     report_generate,
     report_publish,
     report_reproduce,
@@ -185,6 +186,10 @@ def _download_links(base: str, query: dict[str, str]) -> list[dict[str, str]]:
 @staff_required(CaseCapability.SEE_FIGURES)
 def generate(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Freeze both sections of a period as drafts (publish each on its own page)."""
+    try:
+        generation_require(request.user)
+    except PermissionDenied:
+        raise Http404 from None
     errors: dict[str, str] = {}
     try:
         period = period_parse(

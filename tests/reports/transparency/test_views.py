@@ -173,8 +173,10 @@ def test_generate_then_publish_from_the_pages(report_data, legal, supervisor, au
     assert "the figures are identical" in reproduced.content.decode()
 
 
-def test_generating_needs_the_publish_capability(report_data, auditor):
-    response = verified_client(auditor).post(reverse("transparency:generate"), H1)
+@pytest.mark.parametrize("form", [H1, {}, {"half": "2026-H7"}], ids=["valid", "empty", "bad"])
+def test_generating_needs_the_publish_capability(report_data, auditor, form):
+    """The same 404 whatever was posted: the form's errors are for those who may generate."""
+    response = verified_client(auditor).post(reverse("transparency:generate"), form)
     assert response.status_code == 404
     assert not TransparencyReport.objects.exists()
 
