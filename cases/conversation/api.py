@@ -11,17 +11,18 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import FileResponse
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from cases.api.common import problem_response
+from cases.api.collection import IDEMPOTENCY_HEADER
+from cases.api.common import IdempotencyKeyReused, messages_of, problem_response
 from cases.api.serializers import UtcDateTimeField, raise_api_errors
 from cases.conversation.models import Message, Side
 from cases.conversation.selectors import thread_attachment, thread_of
-from cases.conversation.services import message_post
+from cases.conversation.services import MessageKeyReused, message_post
 from cases.selectors import case_get_for_user
 from cases.views.files import file_response
 from portal.api.parsers import JSONParser
@@ -171,7 +172,26 @@ class RequestMessagesApi(ApiView):
         summary="Send a message on a request",
         description="Needs the `submit` scope. JSON with `body`, or multipart with `body` and "
         "`files`. A message sent while the request waits for information answers the "
-        "question and puts the request back into triage.",
+        "question and puts the request back into triage.\n\n"
+        "Send an `Idempotency-Key` (e.g. a UUID) and retry freely: a retry with the same key "
+        "answers with the message the first attempt sent (header `Idempotent-Replayed: "
+        "true`), never a second one. The same key with another message is refused (422).",
+        parameters=[
+            OpenApiParameter(
+                IDEMPOTENCY_HEADER,
+                str,
+                OpenApiParameter.HEADER,
+                description="1-255 visible ASCII characters, unique per message.",
+                pattern=r"^[!-~]{1,255}$",
+            ),
+            OpenApiParameter(
+                "Idempotent-Replayed",
+                str,
+                OpenApiParameter.HEADER,
+                response=[201],
+                description="`true` when this answers a retry of an earlier message.",
+            ),
+        ],
         request={
             "application/json": MessageInput,
             "multipart/form-data": MessageInput,
@@ -180,6 +200,7 @@ class RequestMessagesApi(ApiView):
             201: OpenApiResponse(response=MessageOutput),
             **problem_response(400, "Empty message, bad file, or the request is closed."),
             **problem_response(404, "No such request, or another agency's."),
+            **problem_response(422, "The Idempotency-Key was used before for another message."),
         },
         examples=[
             OpenApiExample(
@@ -196,16 +217,20 @@ class RequestMessagesApi(ApiView):
         form.is_valid(raise_exception=True)
         files = request.FILES.getlist("files") if hasattr(request, "FILES") else []
         try:
-            message = message_post(
+            posted = message_post(
                 case=case,
                 author=request.user,
                 body=form.validated_data.get("body", ""),
                 files=files,
+                key=request.headers.get(IDEMPOTENCY_HEADER, "").strip(),
             )
+        except MessageKeyReused as error:
+            raise IdempotencyKeyReused(messages_of(error)) from error
         except DjangoValidationError as error:
-            raise_api_errors(error, {})
-        message = thread_of(case).get(pk=message.pk)
-        return Response(_message_data(message), status=status.HTTP_201_CREATED)
+            raise_api_errors(error, {"idempotency_key": IDEMPOTENCY_HEADER})
+        message = thread_of(case).get(pk=posted.pk)
+        headers = {"Idempotent-Replayed": "true"} if posted.replayed else {}
+        return Response(_message_data(message), status=status.HTTP_201_CREATED, headers=headers)
 
 
 def _awaiting(thread: list[Message]) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django import forms
@@ -40,3 +41,10 @@ class MessageForm(forms.Form):
         required=False,
         help_text=_("PDF documents or images, up to 10 per message."),
     )
+    # One per form shown: a second click, or sending again after a lost answer, posts once.
+    message_key = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("message_key", uuid.uuid4().hex)

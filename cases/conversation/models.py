@@ -37,10 +37,24 @@ class Message(models.Model):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="answered_by"
     )
     created_at = models.DateTimeField()
+    # The sender's idempotency key (API header, the form's hidden field) and a hash of what
+    # was sent with it: a retry with the same key is answered with this message.
+    client_key = models.CharField(max_length=255, blank=True, default="")
+    client_fingerprint = models.CharField(max_length=64, blank=True, default="")
+
+    # Not stored: True on the message a retry was answered with (``message_post``).
+    replayed: bool = False
 
     class Meta:
         ordering = ["created_at", "pk"]
         indexes = [models.Index(fields=["case", "created_at"], name="conv_message_case_at")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "author", "client_key"],
+                condition=~models.Q(client_key=""),
+                name="conv_message_client_key",
+            )
+        ]
         triggers = [
             pgtrigger.Protect(
                 name="conversation_message_append_only",

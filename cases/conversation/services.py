@@ -11,6 +11,8 @@ open question, the move back to triage.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -27,11 +29,17 @@ from cases.conversation.models import Message, MessageAttachment, Side
 from cases.models import Case, CaseStatus, CaseType, TimelineKind
 from cases.policy import CaseAction, acts_as_officer
 from cases.selectors import case_check, denials_logged
+from cases.services.submissions import submission_key_problem
 from cases.services.timeline import timeline_event_add
 from cases.uploads import CheckedUpload, upload_check, upload_stored
 from portal.accounts.models import User
 from portal.audit.services import access_event_record
 from portal.notifications.services import notification_send
+
+
+class MessageKeyReused(ValidationError):
+    """The key already names another message of this author on the case (a client bug)."""
+
 
 MESSAGE_FOLDER = "cases/messages"
 MAX_BODY = 10000
@@ -57,14 +65,24 @@ def message_post(
     body: str,
     files: Sequence[UploadedFile] = (),
     asks_for_information: bool = False,
+    key: str = "",
 ) -> Message:
     """Post ``body`` (and ``files``) to the thread of ``case`` as ``author``.
 
     An officer's message on a request waiting for information answers the open question
     and moves the request back to triage, as the workflow's "Information received" does.
+
+    With a ``key`` (the API's ``Idempotency-Key``, the form's hidden one) a retry is
+    answered with the message the first attempt posted (``replayed`` set), never a second
+    one: the check runs with the case row locked, so two attempts at once post once. The
+    same key with other content is refused; a post that failed stores nothing, so its key
+    may be used again.
     """
     officer = acts_as_officer(author)
     body = _text(body)
+    problem = submission_key_problem(key) if key else ""
+    if problem:
+        raise ValidationError({"idempotency_key": problem})
     if not body and not files:
         raise ValidationError({"body": _("Write a message or attach a file.")})
     if len(files) > MAX_FILES:
@@ -74,6 +92,7 @@ def message_post(
     if officer and asks_for_information:
         raise ValidationError({"body": _("Only the provider's staff ask for information.")})
     checked = [upload_check(f, field="files") for f in files]
+    fingerprint = _fingerprint(body, checked, asks_for_information) if key else ""
     action = CaseAction.VIEW if officer else CaseAction.WORK
     case = case_check(author, case.pk, action)  # early refusal, logged by denials_logged
     if case.case_type != CaseType.REQUEST:
@@ -82,6 +101,10 @@ def message_post(
         names = [stored.enter_context(upload_stored(c, folder=MESSAGE_FOLDER)) for c in checked]
         with transaction.atomic():
             case = case_check(author, case.pk, action, lock=True)
+            earlier = _earlier(case, author, key, fingerprint) if key else None
+            if earlier is not None:
+                # The files are the earlier message's own (same hashes), already stored.
+                return earlier
             message = _message_save(
                 case=case,
                 author=author,
@@ -89,8 +112,40 @@ def message_post(
                 body=body,
                 asks=asks_for_information,
                 files=list(zip(checked, names, strict=True)),
+                key=key,
+                fingerprint=fingerprint,
             )
     return message
+
+
+def _fingerprint(body: str, files: list[CheckedUpload], asks: bool) -> str:
+    """What a retry must repeat: the text, the files (name and hash, in order), the flag."""
+    sent = {"body": body, "files": [[f.name, f.sha256] for f in files], "asks": asks}
+    return hashlib.sha256(json.dumps(sent, sort_keys=True).encode()).hexdigest()
+
+
+def _earlier(case: Case, author: Any, key: str, fingerprint: str) -> Message | None:
+    """The message ``key`` already posted on ``case``, or None; refuses other content."""
+    earlier = Message.objects.filter(case=case, author=author, client_key=key).first()
+    if earlier is None:
+        return None
+    if earlier.client_fingerprint != fingerprint:
+        raise MessageKeyReused(
+            {
+                "idempotency_key": _(
+                    "This idempotency key was already used for a different message. Use a "
+                    "new key for each new message."
+                )
+            }
+        )
+    access_event_record(
+        action="message_replayed",
+        actor=author,
+        obj=earlier,
+        case_reference=case.reference,
+    )
+    earlier.replayed = True
+    return earlier
 
 
 def _message_save(
@@ -101,6 +156,8 @@ def _message_save(
     body: str,
     asks: bool,
     files: list[tuple[CheckedUpload, str]],
+    key: str = "",
+    fingerprint: str = "",
     now: datetime | None = None,
 ) -> Message:
     now = now or timezone.now()
@@ -115,6 +172,8 @@ def _message_save(
         asks_for_information=asks,
         answers=question,
         created_at=now,
+        client_key=key,
+        client_fingerprint=fingerprint,
     )
     for checked, name in files:
         MessageAttachment.objects.create(

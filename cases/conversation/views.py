@@ -4,6 +4,7 @@ the same logged 404 as a missing one); the service decides who may post."""
 
 from __future__ import annotations
 
+import uuid
 from typing import cast
 
 from django.contrib import messages
@@ -16,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from cases.conversation.forms import MessageForm
 from cases.conversation.panels import BOUND_FORM_ATTR
 from cases.conversation.selectors import thread_attachment
-from cases.conversation.services import message_post
+from cases.conversation.services import MessageKeyReused, message_post
 from cases.forms import errors_to_form
 from cases.policy import CaseAction, CaseCapability
 from cases.selectors import case_get_for_user
@@ -34,13 +35,23 @@ def _post(request: AuthenticatedHttpRequest, reference: str, *, officer: bool) -
     case = case_get_for_user(request.user, reference, action=action)
     form = MessageForm(request.POST, request.FILES, auto_id="msg_%s")
     if form.is_valid():
-        try:
+
+        def send(key: str) -> None:
             message_post(
                 case=case,
                 author=request.user,
                 body=form.cleaned_data["body"],
                 files=form.cleaned_data["attachments"],
+                key=key,
             )
+
+        try:
+            try:
+                send(form.cleaned_data["message_key"])
+            except MessageKeyReused:
+                # The page was sent before and then edited (Back, change, send): a person
+                # wrote a new message, not a retry of the old one.
+                send(uuid.uuid4().hex)
         except ValidationError as error:
             if hasattr(error, "error_dict") and "files" in error.error_dict:
                 error.error_dict["attachments"] = error.error_dict.pop("files")
