@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
@@ -53,7 +54,11 @@ class DisclosureForm(forms.Form):
         queryset=Disclosure.objects.none(), required=False, label=_("Corrects")
     )
 
-    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, case: Case, released: Sequence[Disclosure] | None = None, **kwargs: Any
+    ) -> None:
+        """``released``: the case's released disclosures when the caller has read them
+        already (the case page lists them all), for the "Corrects" options."""
         kwargs.setdefault("auto_id", "disc_%s")
         super().__init__(*args, **kwargs)
         processes = case.processes.order_by("received_at", "pk")
@@ -70,6 +75,11 @@ class DisclosureForm(forms.Form):
         corrects = self.fields["corrects"]
         assert isinstance(corrects, forms.ModelChoiceField)
         corrects.queryset = case.disclosures.filter(state="released")
+        if released is not None:
+            corrects.choices = [
+                ("", corrects.empty_label),
+                *((d.pk, corrects.label_from_instance(d)) for d in released),
+            ]
 
     def as_input(self) -> DisclosureInput:
         data = self.cleaned_data

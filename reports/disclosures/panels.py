@@ -80,12 +80,19 @@ def _staff_context(request: HttpRequest, case: Case) -> dict[str, Any] | None:
             row.expired = download_expired(d)
             row.can_renew = can_work and row.expired and bool(case.agency_id)
         rows.append(row)
+    released = [r.disclosure for r in rows if r.disclosure.state == DisclosureState.RELEASED]
     can_create = can_work and (
         case.status in policy.PRODUCING_STATUSES or case.status in policy.REJECTION_STATUSES
     )
     return {
         "disclosure_rows": rows,
-        "disclosure_form": (bound.get("create") or DisclosureForm(case=case))
+        "disclosure_form": (
+            bound.get("create")
+            or DisclosureForm(
+                case=case,
+                released=released,
+            )
+        )
         if can_create
         else None,
         "disclosure_create_open": "create" in bound,

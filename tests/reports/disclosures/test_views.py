@@ -65,3 +65,18 @@ def test_officers_and_outsiders_get_404(collecting_case, officer_a, outsider_leg
     url = f"/cases/{collecting_case.reference}/disclosures/"
     assert verified_client(officer_a.user).post(url, {}).status_code == 404
     assert verified_client(outsider_legal).post(url, {}).status_code == 404
+
+
+def test_a_correction_can_name_only_released_productions(collecting_case, responder, legal):
+    """The "Corrects" options of the create form: the released productions, not drafts."""
+    import re
+
+    from tests.reports.disclosures.helpers import prepare, released
+
+    sent = released(collecting_case, responder, legal)
+    draft = prepare(collecting_case, responder)
+    html = page(verified_client(responder), collecting_case).content.decode()
+    select = re.search(r'<select name="corrects".*?</select>', html, re.S)
+    assert select, "no Corrects choice on the create form"
+    assert f'<option value="{sent.pk}">{sent.reference}</option>' in select.group(0)
+    assert draft.reference not in select.group(0)
