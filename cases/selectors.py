@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, ParamSpec, TypeVar
@@ -194,6 +195,15 @@ SEARCH_PHONE_REGION = "US"
 _NATIONAL_PHONE = re.compile(r"^[\d\s().\-]{7,25}$")
 
 
+@dataclass(frozen=True)
+class SearchFound:
+    """What a search found, and whether a kind of match stopped at ``SEARCH_MATCH_LIMIT``
+    (then more cases may match than are listed, and the page says so)."""
+
+    cases: QuerySet[Case]
+    capped: bool
+
+
 def case_search(
     user: Any,
     query: str = "",
@@ -202,6 +212,20 @@ def case_search(
     agency_id: int | None = None,
     open_only: bool = False,
 ) -> QuerySet[Case]:
+    """Visible cases matching a free-text query and filters (``case_search_found``)."""
+    return case_search_found(
+        user, query, status=status, agency_id=agency_id, open_only=open_only
+    ).cases
+
+
+def case_search_found(
+    user: Any,
+    query: str = "",
+    *,
+    status: str = "",
+    agency_id: int | None = None,
+    open_only: bool = False,
+) -> SearchFound:
     """Visible cases matching a free-text query and filters, nearest deadline first.
 
     Staff search by whatever the officer quoted. A case matches by reference substring
@@ -222,6 +246,7 @@ def case_search(
     if agency_id is not None:
         queryset = queryset.filter(agency_id=agency_id)
     text = (query or "").strip()[:200]
+    capped = False
     if text:
         branches = [
             queryset.filter(
@@ -248,13 +273,24 @@ def case_search(
             # (a plain LIKE scans every target: 0.5 s at 3M). Capped inside, so a common
             # fragment ("example") costs one bounded index scan. A reference has its own
             # exact branch and a low-entropy fragment, so it skips this one.
-            matching = Target.objects.filter(normalised__icontains=text).values("case_id")
-            branches.append(queryset.filter(pk__in=matching[:SEARCH_MATCH_LIMIT]))
+            # Read first (one index scan either way) to know whether the cap was reached.
+            matching = list(
+                Target.objects.filter(normalised__icontains=text).values_list("case_id", flat=True)[
+                    :SEARCH_MATCH_LIMIT
+                ]
+            )
+            capped = len(matching) == SEARCH_MATCH_LIMIT
+            branches.append(queryset.filter(pk__in=matching))
         found: set[int] = set()
         for branch in branches:
-            found.update(branch.order_by().values_list("pk", flat=True)[:SEARCH_MATCH_LIMIT])
+            ids = list(branch.order_by().values_list("pk", flat=True)[:SEARCH_MATCH_LIMIT])
+            capped = capped or len(ids) == SEARCH_MATCH_LIMIT
+            found.update(ids)
         queryset = Case.objects.filter(pk__in=sorted(found))
-    return queryset.select_related("team", "assignee", "agency").order_by("next_due_at", "pk")
+    return SearchFound(
+        cases=queryset.select_related("team", "assignee", "agency").order_by("next_due_at", "pk"),
+        capped=capped,
+    )
 
 
 _REFERENCE_TEXT = re.compile(r"^[A-Za-z0-9-]+$")

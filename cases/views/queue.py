@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -22,7 +22,13 @@ from django.views.decorators.http import require_GET
 from cases.forms import QueueFilterForm
 from cases.models import Case, LegalProcess
 from cases.policy import CaseCapability, may_intake
-from cases.selectors import QueueTab, case_queue, case_search
+from cases.selectors import (
+    SEARCH_MATCH_LIMIT,
+    QueueTab,
+    SearchFound,
+    case_queue,
+    case_search_found,
+)
 from cases.views.common import staff_required
 from portal.accounts.models import Agency, Team, User
 from portal.audit.access import audited
@@ -67,7 +73,7 @@ def _page_number(raw: str | None) -> int:
     return min(max(number, 1), MAX_PAGE)
 
 
-def _cases(user: Any, tab: QueueTab, form: QueueFilterForm, now: Any) -> QuerySet[Case]:
+def _cases(user: Any, tab: QueueTab, form: QueueFilterForm, now: Any) -> SearchFound:
     """The tab's cases narrowed by the filters. Searching under "All" also finds closed
     cases (a reference someone asks about is often a closed one); other tabs stay open."""
     form.is_valid()  # an invalid filter is dropped (and shown); the valid ones still apply
@@ -77,8 +83,12 @@ def _cases(user: Any, tab: QueueTab, form: QueueFilterForm, now: Any) -> QuerySe
     agency = data.get("agency")
     team = data.get("team")
     assignee = data.get("assignee")
+    capped = False
     if tab == QueueTab.ALL and (query or status):
-        queryset = case_search(user, query, status=status, agency_id=agency.pk if agency else None)
+        found = case_search_found(
+            user, query, status=status, agency_id=agency.pk if agency else None
+        )
+        queryset, capped = found.cases, found.capped
         if team is not None:
             queryset = queryset.filter(team_id=team.pk)
         if assignee is not None:
@@ -93,15 +103,17 @@ def _cases(user: Any, tab: QueueTab, form: QueueFilterForm, now: Any) -> QuerySe
         )
         if query or status or agency:
             # The same search condition as the "All" tab, intersected with this tab's rows.
-            queryset &= case_search(
+            found = case_search_found(
                 user, query, status=status, agency_id=agency.pk if agency else None
             )
+            queryset &= found.cases
+            capped = found.capped
     kind = data.get("kind")
     if kind:
         queryset = queryset.filter(
             Exists(LegalProcess.objects.filter(case_id=OuterRef("pk"), kind=kind))
         )
-    return queryset
+    return SearchFound(cases=queryset, capped=capped)
 
 
 @require_GET
@@ -127,7 +139,8 @@ def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
     number = _page_number(request.GET.get("page"))
     offset = (number - 1) * PAGE_SIZE
-    rows = list(_cases(user, tab, form, now)[offset : offset + PAGE_SIZE + 1])
+    found = _cases(user, tab, form, now)
+    rows = list(found.cases[offset : offset + PAGE_SIZE + 1])
     has_next = len(rows) > PAGE_SIZE
     items = rows[:PAGE_SIZE]
 
@@ -170,6 +183,8 @@ def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
             "tabs": tabs,
             "form": form,
             "filtered": bool(filters),
+            "capped": found.capped,
+            "search_limit": SEARCH_MATCH_LIMIT,
             "page": page,
             "now": now,
             "can_intake": may_intake(user),

@@ -67,3 +67,20 @@ def test_the_queue_page_shows_the_match(responder, quoted):
 
 def test_search_stays_within_the_users_cases(outsider, quoted):
     assert not case_search(outsider, "newcomer").exists()
+
+
+def test_a_search_that_reaches_the_match_limit_says_more_may_match(responder, monkeypatch):
+    """A common fragment stops at the limit (a lookup, not a report); the page must not let
+    that pass for "these are all the cases"."""
+    monkeypatch.setattr("cases.selectors.SEARCH_MATCH_LIMIT", 2)
+    for n in range(3):
+        intake(responder, targets=[(TargetKind.USERNAME, f"harbour_lantern{n}")])
+    client = verified_client(responder)
+
+    common = client.get(reverse("cases:queue"), {"q": "harbour_lan"}).content.decode()
+    assert 'data-testid="search-capped"' in common
+    assert "Type more of the identifier" in common
+
+    narrow = client.get(reverse("cases:queue"), {"q": "harbour_lantern1"}).content.decode()
+    assert 'data-testid="search-capped"' not in narrow
+    assert narrow.count('class="ref"') == 1
