@@ -84,6 +84,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": 60.0,
         "options": {"expires": 50},
     },
+    # Queues again disclosure packages whose render task was lost (queued while the broker
+    # was down, or held by a killed worker); a build still running is left to its run.
+    "disclosure-packages-redrive": {
+        "task": "reports.disclosures.tasks.disclosure_packages_redrive",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
     # Queues again notification deliveries whose task was lost (a killed worker, a broker
     # that was down when the notification was created).
     "notification-deliveries-redrive": {

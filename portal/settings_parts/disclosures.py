@@ -66,3 +66,8 @@ LIAISON_DISCLOSURE_MANIFEST_PDF_ROWS = env.int("LIAISON_DISCLOSURE_MANIFEST_PDF_
 LIAISON_DISCLOSURE_FILE_MAX_BYTES = env.int(
     "LIAISON_DISCLOSURE_FILE_MAX_BYTES", default=200 * 1024 * 1024
 )
+# A package still queued or rendering this long after it was last queued (or a build last
+# started) has lost its render task; beat queues it again (reports/disclosures/redrive.py).
+LIAISON_DISCLOSURE_REDRIVE_AFTER_SECONDS = env.int(
+    "LIAISON_DISCLOSURE_REDRIVE_AFTER_SECONDS", default=1200
+)

@@ -20,33 +20,22 @@ lock, so a killed worker's lock goes with its connection.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import DatabaseError, connection
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from portal.advisory import CYBERTIP_FILING, advisory_lock
 from reports.cybertip.models import IN_FLIGHT, CyberTipReport, SubmissionStep
 
-LOCK_NAMESPACE = 2258  # the advisory-lock key space of CyberTipline filings (18 USC 2258A)
+LOCK_NAMESPACE = CYBERTIP_FILING
 
 
-@contextlib.contextmanager
-def submission_lock(report_id: int) -> Iterator[bool]:
-    """Yields True when this process now files ``report_id`` alone, False when another
-    run holds it (the caller then does nothing)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [LOCK_NAMESPACE, report_id])
-        held = bool(cursor.fetchone()[0])
-    try:
-        yield held
-    finally:
-        if held:
-            # A lost connection has released it already.
-            with contextlib.suppress(DatabaseError), connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_NAMESPACE, report_id])
+def submission_lock(report_id: int) -> contextlib.AbstractContextManager[bool]:
+    """True when this process now files ``report_id`` alone, False when another run
+    holds it (the caller then does nothing)."""
+    return advisory_lock(CYBERTIP_FILING, report_id)
 
 
 def redrive_after() -> timedelta:

@@ -22,6 +22,7 @@ import pgtrigger
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Attachment, Case, DataCategory, LegalProcess
@@ -236,12 +237,21 @@ class DisclosurePackage(models.Model):
     zip_size = models.PositiveBigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # When its render was last queued or a build last started: a package still queued or
+    # rendering long after that lost its task, and the redrive queues it again.
+    touched_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         indexes = [
             # verify: "which production is this file?" by the signed PDF's hash
             models.Index(fields=["pdf_sha256"], name="disclosures_package_pdf_hash"),
             models.Index(fields=["zip_sha256"], name="disclosures_package_zip_hash"),
+            # the redrive's look for stranded packages (few are ever in flight)
+            models.Index(
+                fields=["touched_at"],
+                condition=models.Q(status__in=["queued", "rendering"]),
+                name="disclosures_package_in_flight",
+            ),
         ]
         triggers = [
             pgtrigger.Protect(

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from cases.uploads import CheckedUpload, _make_read_only, upload_stored
 from portal.accounts.system import system_actor
+from portal.advisory import DISCLOSURE_PACKAGE, advisory_lock
 from portal.audit.services import access_event_record
 from reports.disclosures import document, signing
 from reports.disclosures.apps import RENDERER
@@ -161,7 +162,21 @@ def package_build(
     tsa_url: str | None = None,
     level: str | None = None,
 ) -> tuple[DisclosurePackage, BuildTimes]:
-    """Build (or finish building) the package of a released disclosure. Idempotent."""
+    """Build (or finish building) the package of a released disclosure. Idempotent.
+
+    One build at a time per package (a session advisory lock): a second run meanwhile (a
+    redriven message, "Render again" while the first renders) returns the package as it
+    stands, so two signed PDFs are never made and the ZIP always holds the recorded one.
+    """
+    with advisory_lock(DISCLOSURE_PACKAGE, disclosure_id) as alone:
+        if not alone:
+            return DisclosurePackage.objects.get(pk=disclosure_id), BuildTimes()
+        return _build(disclosure_id, progress=progress, tsa_url=tsa_url, level=level)
+
+
+def _build(
+    disclosure_id: int, *, progress: Progress | None, tsa_url: str | None, level: str | None
+) -> tuple[DisclosurePackage, BuildTimes]:
     import time
 
     package = DisclosurePackage.objects.select_related("disclosure__case").get(pk=disclosure_id)
@@ -170,7 +185,13 @@ def package_build(
     disclosure = Disclosure.objects.select_related(
         "case__agency", "case__submitting_officer__user", "process", "corrects"
     ).get(pk=disclosure_id)
-    _update(package, status=PackageStatus.RENDERING, attempts=package.attempts + 1, error="")
+    _update(
+        package,
+        status=PackageStatus.RENDERING,
+        attempts=package.attempts + 1,
+        error="",
+        touched_at=timezone.now(),
+    )
 
     def step(percent: int, stage: str) -> None:
         _update(package, progress=percent, stage=stage)

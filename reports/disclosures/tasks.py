@@ -66,3 +66,15 @@ def render_enqueue(disclosure_id: int) -> None:
         disclosure_render.delay(disclosure_id)
     except Exception:  # kombu's connection errors have no common base worth naming here
         logger.warning("render of disclosure %s not queued: broker unreachable", disclosure_id)
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError,), max_retries=3)
+def disclosure_packages_redrive() -> list[int]:
+    """Every minute: queue again the packages whose render task was lost
+    (``reports.disclosures.redrive``)."""
+    from reports.disclosures.redrive import packages_redrive
+
+    stranded = packages_redrive()
+    if stranded:
+        logger.warning("disclosure_packages_redrive queued %d packages again", len(stranded))
+    return stranded

@@ -14,7 +14,6 @@ from typing import Any, cast
 
 from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -34,7 +33,7 @@ from reports.disclosures import services
 from reports.disclosures.files import read_upload
 from reports.disclosures.forms import DisclosureForm, ProducedFileForm, ReturnForm, VerifyForm
 from reports.disclosures.links import download_allowed
-from reports.disclosures.models import Disclosure, PackageStatus
+from reports.disclosures.models import Disclosure, DisclosurePackage, PackageStatus
 from reports.disclosures.panels import BOUND_FORMS_ATTR
 from reports.disclosures.policy import may_verify
 from reports.disclosures.selectors import disclosure_get
@@ -187,20 +186,14 @@ def renew_link(request: AuthenticatedHttpRequest, reference: str, pk: int) -> Ht
 @_action
 def render_again(request: AuthenticatedHttpRequest, reference: str, pk: int) -> HttpResponse:
     """Queue the render task again for a failed package (it resumes where it stopped)."""
-    from reports.disclosures.tasks import render_enqueue
+    from reports.disclosures.redrive import package_render_again
 
     case = _work_case(request, reference)
     disclosure = disclosure_get(case, pk)
-    package = getattr(disclosure, "package", None)
-    if package is None or package.status not in (PackageStatus.FAILED, PackageStatus.QUEUED):
-        raise Http404
-    access_event_record(
-        action="disclosure_render_again",
-        request=request,
-        obj=disclosure,
-        case_reference=case.reference,
-    )
-    transaction.on_commit(lambda: render_enqueue(disclosure.pk))
+    try:
+        package_render_again(disclosure=disclosure, actor=request.user)
+    except DisclosurePackage.DoesNotExist:
+        raise Http404 from None
     messages.success(request, _("Rendering again."))
     return _back(case.reference)
 
