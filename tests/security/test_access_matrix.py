@@ -227,7 +227,7 @@ agency_reinstate                   POST L    404  404  404  400  404  400  400  
 
 [transparency]
 report                             GET  L    404  200  404  200  200  404  200  404  404  404  V
-generate                           POST L    404  400  404  400  400  404  400  404  404  404  V
+generate                           POST L    404  400  404  400  404  404  400  404  404  404  V
 frozen                             GET  L    404  200  404  200  200  404  200  404  404  404  V
 publish                            POST L    404  R    404  R    404  404  R    404  404  404  V
 dashboard                          GET  L    404  404  404  200  404  404  200  404  404  404  V
