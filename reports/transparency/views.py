@@ -23,6 +23,7 @@ from cases.views.common import staff_required
 from portal.audit.access import audited
 from portal.audit.models import Action
 from portal.audit.services import access_event_record, access_list_record
+from portal.datetimes import ISO_DATE, shape_placeholder
 from portal.http import AuthenticatedHttpRequest
 from reports.transparency import outputs
 from reports.transparency.access import may_publish
@@ -163,6 +164,8 @@ def report(request: AuthenticatedHttpRequest) -> HttpResponse:
             )[:10],
             "may_publish": may_publish(request.user),
             "live_sha256": {"le": figures_hash(le), "dsa": figures_hash(dsa)},
+            # dates are typed as every page shows them (ADR 0033), not in a browser picker
+            "date_placeholder": shape_placeholder(ISO_DATE),
         }
     )
     return render(request, "transparency/report.html", context)

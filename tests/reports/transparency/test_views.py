@@ -218,3 +218,24 @@ def test_a_formula_in_the_figures_is_text_in_both_csvs(report_data, legal):
         # THEN the formula is there only as text
         assert "'" + FORMULA in cells
         assert FORMULA not in cells
+
+
+def test_the_period_is_typed_as_dates_are_shown_and_a_typed_range_is_read(report_data, legal):
+    """ISO text inputs, as every other date of the portal (ADR 0033): a browser picker would
+    show 03/02/2026 on an American browser beside pages that write 2026-03-02."""
+    client = verified_client(legal)
+    page = lxml_html.fromstring(client.get(reverse("transparency:report")).content)
+    for name in ("from", "to"):
+        field = page.get_element_by_id(f"id_{name}")
+        assert field.get("type") == "text"
+        assert field.get("placeholder") == "YYYY-MM-DD"
+    ranged = client.get(reverse("transparency:report"), {"from": "2026-01-01", "to": "2026-03-31"})
+    page = lxml_html.fromstring(ranged.content)
+    assert page.get_element_by_id("id_from").get("value") == "2026-01-01"
+    assert page.get_element_by_id("id_to").get("value") == "2026-03-31"
+    wrong = client.get(reverse("transparency:report"), {"from": "03/31/2026", "to": "2026-04-30"})
+    assert "YYYY-MM-DD" in wrong.content.decode()
+    assert (
+        lxml_html.fromstring(wrong.content).get_element_by_id("id_from").get("aria-invalid")
+        == "true"
+    )
