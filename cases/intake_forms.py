@@ -23,7 +23,7 @@ from cases.services import (
 )
 from cases.targets import target_guess_kind
 from portal.accounts.models import Agency
-from portal.datetimes import IsoDateInput, LocalDateTimeField, zone_help
+from portal.datetimes import IsoDateField, LocalDateTimeField, zone_help
 
 TARGET_ALIASES = {
     "email": TargetKind.EMAIL,
@@ -75,10 +75,9 @@ class ProcessFieldsForm(forms.Form):
     authority_reference = forms.CharField(
         label=_("Docket or reference"), required=False, max_length=120
     )
-    return_date = forms.DateField(
+    return_date = IsoDateField(
         label=_("Return date"),
         required=False,
-        widget=IsoDateInput(),
         help_text=_("As stated on the process; it sets the response deadline."),
     )
     targets = forms.CharField(
@@ -91,10 +90,9 @@ class ProcessFieldsForm(forms.Form):
         ),
     )
     ndo = forms.BooleanField(label=_("A non-disclosure order accompanies it"), required=False)
-    ndo_expires_on = forms.DateField(
+    ndo_expires_on = IsoDateField(
         label=_("Non-disclosure order expires on"),
         required=False,
-        widget=IsoDateInput(),
         help_text=_("Empty: the order states no end date. A date implies the order."),
     )
     emergency = forms.BooleanField(
@@ -176,10 +174,9 @@ class IntakeForm(ProcessFieldsForm):
         coerce=int,
         initial=Priority.NORMAL,
     )
-    period_ends_on = forms.DateField(
+    period_ends_on = IsoDateField(
         label=_("Authorised period ends on"),
         required=False,
-        widget=IsoDateInput(),
         help_text=_("Pen register, trap and trace, wiretap: the end the order states."),
     )
     foreign_offence = forms.BooleanField(

@@ -197,3 +197,27 @@ class IsoDateInput(forms.DateInput):
         return super().get_context(
             name, value, _with_defaults(self, attrs, shape_placeholder(ISO_DATE))
         )
+
+
+class IsoDateField(forms.DateField):
+    """A date typed as every page shows dates, ``YYYY-MM-DD``, and only so: Django's field
+    would also read the language's shapes, where ``03/04/2026`` is 4 March on an English
+    page and 3 April on a French one, a month apart on a legal date."""
+
+    widget = IsoDateInput
+
+    def to_python(self, value: Any) -> date | None:
+        if value in self.empty_values:
+            return None
+        if isinstance(value, datetime):
+            return value.date()
+        if isinstance(value, date):
+            return value
+        try:
+            return datetime.strptime(str(value).strip(), "%Y-%m-%d").date()
+        except ValueError:
+            raise ValidationError(
+                _("Enter the date as %(shape)s, e.g. 2027-03-28.")
+                % {"shape": shape_placeholder(ISO_DATE)},
+                code="invalid",
+            ) from None

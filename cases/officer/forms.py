@@ -14,7 +14,7 @@ from cases.intake_forms import ProcessFieldsForm
 from cases.models import CaseStatus, DataCategory, ReceivedVia
 from cases.officer.selectors import OFFICER_KINDS
 from cases.services import IntakeInput, intake_input
-from portal.datetimes import IsoDateInput
+from portal.datetimes import IsoDateField
 
 
 def _cap(choices: Any) -> list[tuple[Any, Any]]:
@@ -44,8 +44,8 @@ class RequestForm(ProcessFieldsForm):
         choices=_cap(DataCategory.choices),
         widget=forms.CheckboxSelectMultiple,
     )
-    date_from = forms.DateField(label=_("Records from"), required=False, widget=IsoDateInput())
-    date_to = forms.DateField(label=_("Records until"), required=False, widget=IsoDateInput())
+    date_from = IsoDateField(label=_("Records from"), required=False)
+    date_to = IsoDateField(label=_("Records until"), required=False)
     # Shown with the doubts (cases.doubts) the first time they come up.
     doubts_confirmed = forms.BooleanField(
         label=_("I have checked these points: file the request as it is"), required=False

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.forms import ListedModelChoiceField
 from cases.models import Attachment, Case, DataCategory, LegalProcess
-from portal.datetimes import IsoDateInput
+from portal.datetimes import IsoDateField
 from reports.disclosures.models import Disclosure, DisclosureKind, NotProducedReason
 from reports.disclosures.services import DisclosureInput
 
@@ -33,8 +33,8 @@ class DisclosureForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         label=_("Categories produced"),
     )
-    date_from = forms.DateField(required=False, label=_("Records from"), widget=IsoDateInput())
-    date_to = forms.DateField(required=False, label=_("Records until"), widget=IsoDateInput())
+    date_from = IsoDateField(required=False, label=_("Records from"))
+    date_to = IsoDateField(required=False, label=_("Records until"))
     not_produced_categories = forms.MultipleChoiceField(
         choices=_cap(DataCategory.choices),
         required=False,

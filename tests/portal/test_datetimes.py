@@ -7,13 +7,13 @@ and ends on 31 October at 03:00 (the clocks go back to 02:00)."""
 from __future__ import annotations
 
 import zoneinfo
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from django import forms
 from django.utils import timezone, translation
 
-from portal.datetimes import LocalDateTimeField, when
+from portal.datetimes import IsoDateField, LocalDateTimeField, when
 
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
 
@@ -107,3 +107,20 @@ def test_the_input_shows_the_value_placeholder_and_zone_in_the_pages_shape():
     with timezone.override(BERLIN), translation.override("de"):
         html = str(form["at"])
     assert 'value="15.07.2027 18:00"' in html and 'placeholder="TT.MM.JJJJ HH:MM"' in html
+
+
+class Dated(forms.Form):
+    day = IsoDateField()
+
+
+@pytest.mark.parametrize("language", ["en", "fr", "de"])
+def test_a_date_is_read_only_in_the_shape_pages_show_dates(language):
+    """03/04/2026 is 4 March to Django's English page and 3 April to its French one: a legal
+    date a month apart, so only 2026-03-04 is read, in every language."""
+    with translation.override(language):
+        typed = Dated({"day": " 2026-03-04 "})
+        assert typed.is_valid() and typed.cleaned_data["day"] == date(2026, 3, 4)
+        ambiguous = Dated({"day": "03/04/2026"})
+        assert not ambiguous.is_valid()
+        shape = {"en": "YYYY-MM-DD", "fr": "AAAA-MM-JJ", "de": "JJJJ-MM-TT"}[language]
+        assert shape in ambiguous.errors["day"][0]
