@@ -11,27 +11,27 @@ Queued with ``transaction.on_commit`` by ``disclosure_release``.
 from __future__ import annotations
 
 import logging
+import random
 from typing import Any
 
 from celery import shared_task
-from django.db import OperationalError
+from django.db import InterfaceError, OperationalError
+from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 
 from reports.disclosures.models import DisclosurePackage
 
 logger = logging.getLogger(__name__)
 
-# A timestamp authority or database that is briefly unreachable is worth another try.
-TRANSIENT = (OperationalError, ConnectionError, TimeoutError, OSError)
+# A timestamp authority or database that is briefly unreachable is worth another try; any
+# other error (a missing key, a template bug, a full disk) is shown as "Failed" at once,
+# for a person to fix the cause and render again.
+TRANSIENT = (OperationalError, InterfaceError, ConnectionError, TimeoutError, TimestampRequestError)
 
 
 @shared_task(
     bind=True,
     acks_late=True,
     reject_on_worker_lost=True,
-    autoretry_for=TRANSIENT,
-    retry_backoff=5,
-    retry_backoff_max=120,
-    retry_jitter=True,
     max_retries=6,
     soft_time_limit=900,
     time_limit=960,
@@ -43,11 +43,17 @@ def disclosure_render(self: Any, disclosure_id: int) -> dict[str, Any]:
         return {"disclosure": disclosure_id, "status": "missing"}
     try:
         package, times = package_build(disclosure_id=disclosure_id)
-    except TRANSIENT:
+    except TRANSIENT as exc:
+        if self.request.retries < self.max_retries:
+            # 5 s doubling up to 2 min, jittered: about 6 minutes in all
+            ceiling = min(120, 5 * 2**self.request.retries)
+            countdown = random.uniform(ceiling / 2, ceiling)
+            raise self.retry(exc=exc, countdown=countdown) from exc
+        # Still failing after the retries: shown, never left "rendering" for good.
+        package_failed(disclosure_id=disclosure_id, error=type(exc).__name__)
         raise
     except Exception as exc:
-        # Not transient (a bad key, a template error): shown on the case page; a person
-        # fixes the cause and renders again. Only the error's kind: no data in the row.
+        # Only the error's kind: no data in the row.
         package_failed(disclosure_id=disclosure_id, error=type(exc).__name__)
         raise
     return {

@@ -9,6 +9,7 @@ runs does nothing, so there is one signed PDF, the one in the ZIP.
 
 from __future__ import annotations
 
+import builtins
 from datetime import timedelta
 
 import psycopg
@@ -119,3 +120,33 @@ def test_beat_runs_the_redrive_every_minute():
     entry = settings.CELERY_BEAT_SCHEDULE["disclosure-packages-redrive"]
     assert entry["schedule"] == 60.0
     assert entry["task"] in app.tasks
+
+
+def test_a_storage_error_fails_at_once_and_says_so(
+    collecting_case, responder, legal, settings, tmp_path
+):
+    """An OSError that is not the network (here the storage is a file, not a folder) is
+    not retried for minutes while the page says "rendering": it is shown failed."""
+    disclosure = released(collecting_case, responder, legal)
+    not_a_folder = tmp_path / "media-is-a-file"
+    not_a_folder.write_bytes(b"")
+    settings.MEDIA_ROOT = not_a_folder
+    result = tasks.disclosure_render.apply(args=[disclosure.pk])
+    assert result.failed()
+    package = DisclosurePackage.objects.get(pk=disclosure.pk)
+    assert package.status == PackageStatus.FAILED
+    assert issubclass(getattr(builtins, package.error), OSError)  # e.g. NotADirectoryError
+    assert package.attempts == 1
+
+
+def test_a_timestamp_authority_still_down_after_the_retries_is_shown_failed(
+    collecting_case, responder, legal, settings
+):
+    disclosure = released(collecting_case, responder, legal)
+    settings.LIAISON_DISCLOSURE_TSA_URL = "http://127.0.0.1:9/"  # nothing listens there
+    result = tasks.disclosure_render.apply(args=[disclosure.pk])  # eager: retries at once
+    assert result.failed()
+    package = DisclosurePackage.objects.get(pk=disclosure.pk)
+    assert package.status == PackageStatus.FAILED
+    assert package.error == "TimestampRequestError"
+    assert package.attempts == 1 + tasks.disclosure_render.max_retries
