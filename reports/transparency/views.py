@@ -166,6 +166,10 @@ def report(request: AuthenticatedHttpRequest) -> HttpResponse:
             "live_sha256": {"le": figures_hash(le), "dsa": figures_hash(dsa)},
             # dates are typed as every page shows them (ADR 0033), not in a browser picker
             "date_placeholder": shape_placeholder(ISO_DATE),
+            # a refused range is shown as typed, to correct rather than type again
+            "typed": {"from": request.GET.get("from", ""), "to": request.GET.get("to", "")}
+            if errors.get("from") or errors.get("to")
+            else None,
         }
     )
     return render(request, "transparency/report.html", context)

@@ -235,7 +235,9 @@ def test_the_period_is_typed_as_dates_are_shown_and_a_typed_range_is_read(report
     assert page.get_element_by_id("id_to").get("value") == "2026-03-31"
     wrong = client.get(reverse("transparency:report"), {"from": "03/31/2026", "to": "2026-04-30"})
     assert "YYYY-MM-DD" in wrong.content.decode()
-    assert (
-        lxml_html.fromstring(wrong.content).get_element_by_id("id_from").get("aria-invalid")
-        == "true"
-    )
+    refused = lxml_html.fromstring(wrong.content)
+    assert refused.get_element_by_id("id_from").get("aria-invalid") == "true"
+    # shown as typed, to correct rather than type again; no half-year pretends to be chosen
+    assert refused.get_element_by_id("id_from").get("value") == "03/31/2026"
+    assert refused.get_element_by_id("id_to").get("value") == "2026-04-30"
+    assert not refused.xpath('//select[@id="id_half"]/option[@selected]')
