@@ -11,8 +11,6 @@ open question, the move back to triage.
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -29,7 +27,7 @@ from cases.conversation.models import Message, MessageAttachment, Side
 from cases.models import Case, CaseStatus, CaseType, TimelineKind
 from cases.policy import CaseAction, acts_as_officer
 from cases.selectors import case_check, denials_logged
-from cases.services.submissions import submission_key_problem
+from cases.services.submissions import submission_fingerprint, submission_key_problem
 from cases.services.timeline import timeline_event_add
 from cases.uploads import CheckedUpload, upload_check, upload_stored
 from portal.accounts.models import User
@@ -120,8 +118,8 @@ def message_post(
 
 def _fingerprint(body: str, files: list[CheckedUpload], asks: bool) -> str:
     """What a retry must repeat: the text, the files (name and hash, in order), the flag."""
-    sent = {"body": body, "files": [[f.name, f.sha256] for f in files], "asks": asks}
-    return hashlib.sha256(json.dumps(sent, sort_keys=True).encode()).hexdigest()
+    files_sent = [[f.name, f.sha256] for f in files]
+    return submission_fingerprint({"body": body, "files": files_sent, "asks": asks})
 
 
 def _earlier(case: Case, author: Any, key: str, fingerprint: str) -> Message | None:

@@ -29,8 +29,6 @@ from django.utils import timezone
 from portal.advisory import CYBERTIP_FILING, advisory_lock
 from reports.cybertip.models import IN_FLIGHT, CyberTipReport, SubmissionStep
 
-LOCK_NAMESPACE = CYBERTIP_FILING
-
 
 def submission_lock(report_id: int) -> contextlib.AbstractContextManager[bool]:
     """True when this process now files ``report_id`` alone, False when another run

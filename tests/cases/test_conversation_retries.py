@@ -9,22 +9,20 @@ key is refused (API) or, edited on the page, is a new message (form).
 from __future__ import annotations
 
 import re
-import threading
 
 import pytest
 from django.core.cache import cache
-from django.db import connection
 from django.urls import reverse
 
 from cases.conversation import services
 from cases.conversation.models import Message, MessageAttachment
 from cases.conversation.services import MessageKeyReused, message_post
 from portal.audit.models import AccessEvent
-from tests.cases.api.test_idempotency import _a_backend_waits_on_a_lock
 from tests.cases.documents import pdf_bytes, upload
 from tests.cases.factories import intake
 from tests.cases.test_conversation import bearer, thread_url
 from tests.factories import verified_client
+from tests.races import first_held_then_retry
 
 KEY = "6f1c2a9e-0d4b-4c55-9a4e-message-0001"
 
@@ -124,34 +122,12 @@ def test_two_sends_at_once_post_one_message(officer_a, monkeypatch):
     THEN it waits on the case row, and once the first commits it answers with that message."""
     case = intake(officer_a.user)
     token_client = bearer(officer_a)
-    real_save = services._message_save
-    inside, release = threading.Event(), threading.Event()
-
-    def held_save(**kwargs):
-        message = real_save(**kwargs)
-        if not inside.is_set():
-            inside.set()
-            release.wait(timeout=20)
-        return message
-
-    monkeypatch.setattr(services, "_message_save", held_save)
-    answers: dict[str, object] = {}
-
-    def attempt(name: str) -> None:
-        try:
-            answers[name] = send(token_client, case.reference, "Sent twice.")
-        finally:
-            connection.close()
-
-    first = threading.Thread(target=attempt, args=("first",))
-    retry = threading.Thread(target=attempt, args=("retry",))
-    first.start()
-    assert inside.wait(timeout=20)
-    retry.start()
-    waited = _a_backend_waits_on_a_lock(timeout=20)
-    release.set()
-    first.join(timeout=30)
-    retry.join(timeout=30)
+    answers, waited = first_held_then_retry(
+        monkeypatch,
+        services,
+        "_message_save",
+        lambda: send(token_client, case.reference, "Sent twice."),
+    )
 
     assert waited, "the retry never waited for the first send"
     assert answers["first"].status_code == answers["retry"].status_code == 201

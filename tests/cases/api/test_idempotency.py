@@ -7,17 +7,14 @@ there is still one request, also when both attempts arrive at the same moment.
 
 from __future__ import annotations
 
-import threading
-import time
-
 import pytest
-from django.db import connection
 
 from cases.models import Case, SubmissionKey
 from cases.services import submissions
 from portal.audit.models import AccessEvent
 from tests.cases.api.conftest import bearer, submit, token_for
 from tests.cases.api.test_submit import field_errors, problem
+from tests.races import first_held_then_retry
 
 KEY = "8f14e45f-ceea-467f-a0f5-d2b5a3c9e1a7"
 
@@ -115,33 +112,9 @@ def test_two_concurrent_retries_file_one_request(officer_a, monkeypatch):
     THEN the retry waits on the key's unique index, and once the first commits it answers
     with the same request: one case in the end."""
     token = token_for(officer_a)
-    real_intake = submissions.case_intake
-    inside, release = threading.Event(), threading.Event()
-
-    def held_intake(**kwargs):
-        case = real_intake(**kwargs)
-        inside.set()
-        release.wait(timeout=20)  # the transaction (and the key row's lock) stays open
-        return case
-
-    monkeypatch.setattr(submissions, "case_intake", held_intake)
-    answers: dict[str, object] = {}
-
-    def attempt(name: str) -> None:
-        try:
-            answers[name] = submit(bearer(token), key=KEY)
-        finally:
-            connection.close()
-
-    first = threading.Thread(target=attempt, args=("first",))
-    retry = threading.Thread(target=attempt, args=("retry",))
-    first.start()
-    assert inside.wait(timeout=20)
-    retry.start()
-    waited = _a_backend_waits_on_a_lock(timeout=20)
-    release.set()
-    first.join(timeout=30)
-    retry.join(timeout=30)
+    answers, waited = first_held_then_retry(
+        monkeypatch, submissions, "case_intake", lambda: submit(bearer(token), key=KEY)
+    )
 
     assert waited, "the retry never waited for the first attempt"
     assert answers["first"].status_code == answers["retry"].status_code == 201
@@ -149,18 +122,3 @@ def test_two_concurrent_retries_file_one_request(officer_a, monkeypatch):
     assert answers["retry"]["Idempotent-Replayed"] == "true"
     assert Case.objects.count() == 1
     assert SubmissionKey.objects.get().case == Case.objects.get()
-
-
-def _a_backend_waits_on_a_lock(timeout: float) -> bool:
-    """True once another connection of this test database is blocked on a lock."""
-    deadline = time.monotonic() + timeout
-    with connection.cursor() as cursor:
-        while time.monotonic() < deadline:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            )
-            if cursor.fetchone()[0]:
-                return True
-            time.sleep(0.02)
-    return False

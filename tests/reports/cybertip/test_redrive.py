@@ -9,8 +9,9 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from portal.advisory import CYBERTIP_FILING
 from reports.cybertip.models import CyberTipReport, ReportStatus
-from reports.cybertip.redrive import LOCK_NAMESPACE, submissions_stranded
+from reports.cybertip.redrive import submissions_stranded
 from reports.cybertip.services import report_draft_create, report_file_add
 from reports.cybertip.submission import SubmissionRetry, submission_run
 from tests.reports.cybertip.helpers import file_input, report_input
@@ -57,14 +58,14 @@ def test_a_run_while_another_files_the_report_sends_nothing(cs_case, child_safet
     report = queued(cs_case, child_safety, minutes_ago=20)
     params = connection.get_connection_params()
     with psycopg.connect(**params, autocommit=True) as other:
-        other.execute("SELECT pg_advisory_lock(%s, %s)", [LOCK_NAMESPACE, report.pk])
+        other.execute("SELECT pg_advisory_lock(%s, %s)", [CYBERTIP_FILING, report.pk])
         # WHEN a redriven message runs meanwhile
         assert submission_run(report_id=report.pk) == ReportStatus.SUBMITTING
         # THEN it sent NCMEC nothing
         assert ncmec.reports == {}
         # the other run ends (unlocked at once: a closed session's lock lingers until its
         # backend exits, which under load is after the next line runs)
-        other.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_NAMESPACE, report.pk])
+        other.execute("SELECT pg_advisory_unlock(%s, %s)", [CYBERTIP_FILING, report.pk])
     # and once the other run is gone, the report is filed once
     assert submission_run(report_id=report.pk) == ReportStatus.FINISHED
     assert len(ncmec.reports) == 1
